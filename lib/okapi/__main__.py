@@ -1,0 +1,5 @@
+import sys
+
+from okapi.cli import main
+
+sys.exit(main())
