@@ -24,3 +24,12 @@ def cohort_dir() -> Path:
     """The folder the book analyses: OKAPI_DATA_DIR if set, else the committed synthetic cohort."""
     chosen = os.environ.get(DATA_DIR_ENV, "").strip()
     return Path(chosen).expanduser().resolve() if chosen else DATA_DIR
+
+LIB_DIR = REPO_ROOT / "lib" / "okapi"
+FRONT_PAGE_SOURCE = REPO_ROOT / "index.md"
+LOCK_FILE = REPO_ROOT / "requirements.txt"
+
+
+def notebook_sources() -> list[Path]:
+    """The Jupytext sources of every executed page: the front page and each chapter (sorted, so order is stable)."""
+    return [FRONT_PAGE_SOURCE, *sorted(CHAPTERS_DIR.glob("*.md"))]

@@ -1,0 +1,66 @@
+# The README's commands: `make` builds the book, `make test` runs the tests, `make pdf` builds the paper.
+# Every verb first creates .venv/ from the pinned lock when it is missing or older than the lock.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.ready
+# Warnings are errors: a blank glued number or a broken reference fails the build.
+JB_STRICT := -W -n --keep-going
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.DEFAULT_GOAL := book
+.PHONY: book outputs status test pdf data lock clean
+
+$(READY): requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: install Python 3.11 (Debian: apt-get install python3 python3-venv)" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	@# --no-deps: the lock is the complete resolved set, so nothing else may be resolved on the way.
+	$(BIN)/python -m pip install --quiet --quiet --no-deps -r requirements.txt
+	$(BIN)/python -m pip install --quiet --quiet --no-deps -e .
+	$(BIN)/python -m pip check
+	touch $@
+
+## book: re-execute the chapters whose inputs changed, then build the HTML book in _build/html
+book: $(READY)
+	$(BIN)/python -m okapi.notebooks regenerate
+	$(BIN)/jupyter-book build . $(JB_STRICT)
+
+## outputs: re-execute every chapter from scratch and store its outputs
+outputs: $(READY)
+	$(BIN)/python -m okapi.notebooks regenerate --all
+
+## status: which stored chapter outputs are stale, and why
+status: $(READY)
+	$(BIN)/python -m okapi.notebooks status
+
+## test: library tests, R reference checks, and a fresh re-execution of every chapter compared with what is published
+test: $(READY)
+	tools/system-deps.sh r tex pdftools
+	$(BIN)/python -m pytest $(NBVAL) tests index.ipynb chapters
+
+## pdf: the paper through LaTeX (xelatex) in _build/latex/okapi-paper.pdf (installs TeX when run as root)
+pdf: $(READY)
+	tools/system-deps.sh --required tex
+	$(BIN)/python -m okapi.notebooks regenerate
+	$(BIN)/jupyter-book build . --builder pdflatex $(JB_STRICT)
+	@# Rebuild the HTML so that its download menu links the new PDF.
+	$(BIN)/jupyter-book build . $(JB_STRICT) >/dev/null
+	@echo "PDF: _build/latex/okapi-paper.pdf"
+
+## data: regenerate the committed synthetic cohort (default seed) and its checksum manifest
+data: $(READY)
+	$(BIN)/python -m okapi simulate --out data --force
+
+## lock: re-resolve requirements.in into the pinned requirements.txt (needs the package registry)
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --quiet -r requirements.in
+	{ sed -n '1,2p' requirements.txt; .lock-venv/bin/python -m pip freeze --all --exclude pip --exclude setuptools; } > requirements.txt.new
+	mv requirements.txt.new requirements.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf _build

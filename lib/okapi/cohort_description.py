@@ -1,0 +1,86 @@
+"""The cohort chapter's results in one call: Table 1, follow-up counts, and the published-vs-cohort comparison."""
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from okapi import attrition
+from okapi.data import REAL, Cohort
+from okapi.derive import HADS_D_CUTOFF, patient_summary
+from okapi.privacy import MIN_CELL
+from okapi.report import fmt_count_percent, fmt_mean_sd, fmt_number
+from okapi.tables import PAIN_TYPE_LABELS, Row, characteristics_table, comparison_table
+from okapi.targets import target_value
+
+DEPRESSION_GROUPS = {False: f"HADS-D \u2264 {HADS_D_CUTOFF}", True: f"HADS-D > {HADS_D_CUTOFF}"}
+
+CHARACTERISTIC_ROWS = [
+    Row("Age, years", "age", "mean_sd"),
+    Row("Women", "sex", "level:F"),
+    *[Row(label, "pain_type", f"level:{level}") for level, label in PAIN_TYPE_LABELS.items()],
+    Row("Pain duration, years", "pain_duration_years", "median_iqr"),
+    Row("Pain intensity (NPRS, 0-10)", "nprs_baseline", "mean_sd"),
+    Row("HADS depression (0-21)", "hads_d_baseline", "mean_sd"),
+    Row("HADS anxiety (0-21)", "hads_a_baseline", "mean_sd"),
+    Row("SF-12 physical component", "sf12_pcs_baseline", "mean_sd"),
+    Row("SF-12 mental component", "sf12_mcs_baseline", "mean_sd"),
+    Row("Opioid", "opioid", "count"),
+    Row("Antidepressant", "antidepressant", "count"),
+    Row("Antiepileptic", "antiepileptic", "count"),
+    Row("Anxiolytic", "anxiolytic", "count"),
+    Row("Cumulative ketamine dose over 1 year, mg", "cumulative_dose_mg", "median_iqr", digits=0),
+    Row("Ketamine administrations over 1 year", "n_administrations", "median_iqr", digits=0),
+]
+
+
+@dataclass
+class CohortDescription:
+    characteristics: pd.DataFrame
+    answers_by_month: pd.DataFrame
+    comparison: pd.DataFrame
+    glued: dict[str, str]
+    min_pattern_count: int
+
+
+def _published(target_id: str, digits: int) -> str:
+    return fmt_number(target_value(target_id), digits)
+
+
+def describe_cohort(cohort: Cohort) -> CohortDescription:
+    patients = patient_summary(cohort)
+    min_cell = MIN_CELL if cohort.mode == REAL else None
+    characteristics = characteristics_table(patients, CHARACTERISTIC_ROWS, by="depressed",
+                                            group_labels=DEPRESSION_GROUPS, min_cell=min_cell)
+    groups = patients.set_index("patient_id")["depressed"].map(DEPRESSION_GROUPS)
+    answers = attrition.answers_by_month(cohort.visits, groups)
+    patterns = attrition.pattern_summary(cohort.visits)
+
+    baseline = patients["nprs_baseline"].dropna()
+    month12 = patients["nprs_month12"].dropna()
+    women = int((patients["sex"] == "F").sum())
+    comparison = comparison_table([
+        {"id": "R1", "quantity": "Patients", "published": _published("R1", 0), "reproduced": str(len(patients))},
+        {"id": "R2", "quantity": "Age, years, mean (SD)",
+         "published": f"{_published('R2a', 1)} ({_published('R2b', 1)})", "reproduced": fmt_mean_sd(patients["age"])},
+        {"id": "R3", "quantity": "Women, n (%)",
+         "published": f"{_published('R3a', 0)} ({_published('R3b', 1)}%)",
+         "reproduced": fmt_count_percent(women, len(patients))},
+        {"id": "C2", "quantity": "Pain at inclusion (NPRS), mean (SD); patients with a score",
+         "published": f"{_published('C2a', 1)} ({_published('C2b', 1)}); {_published('C2c', 0)}",
+         "reproduced": f"{fmt_mean_sd(baseline)}; {len(baseline)}"},
+        {"id": "C3", "quantity": "Pain at month 12 (NPRS), mean (SD); patients with a score",
+         "published": f"{_published('C3a', 1)} ({_published('C3b', 1)}); {_published('C3c', 0)}",
+         "reproduced": f"{fmt_mean_sd(month12)}; {len(month12)}"},
+    ])
+    glued = {
+        "n_patients": str(len(patients)),
+        "n_centres": str(patients["centre"].nunique()),
+        "n_depressed": fmt_count_percent(int(patients["depressed"].sum()), int(patients["depressed"].notna().sum())),
+        "n_answered_m0": str(int(answers.loc[answers["month"] == 0, "Overall"].iloc[0])),
+        "n_answered_m12": str(int(answers.loc[answers["month"] == 12, "Overall"].iloc[0])),
+        "n_complete": str(int(patterns["complete"])),
+        "n_monotone": str(int(patterns["monotone dropout"])),
+        "n_intermittent": str(int(patterns["intermittent"])),
+    }
+    return CohortDescription(characteristics, answers, comparison, glued,
+                             min_pattern_count=MIN_CELL if cohort.mode == REAL else 1)

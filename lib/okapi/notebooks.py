@@ -1,0 +1,200 @@
+"""Regenerate the executed notebooks from their Jupytext sources, and tell which ones are stale.
+
+The book is built from the executed `.ipynb` with execution off, so what a reader sees is exactly what was stored.
+Each stored notebook carries the SHA-256 of everything its numbers depend on (its source, the `okapi` library, the data
+and the lock file). Any change to one of them makes the notebook stale: `make book` re-executes stale notebooks before
+building, and the tests fail on a committed stale notebook, so no edit can leave an old number in the book.
+
+Usage: python -m okapi.notebooks {status,regenerate} [--all] [--jobs N] [SOURCE ...]
+"""
+
+import argparse
+import hashlib
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from okapi import paths
+
+STAMP_KEY = "okapi"
+CELL_TIMEOUT_SECONDS = 900
+
+
+class ChapterExecutionError(RuntimeError):
+    """A chapter raised while executing: the message names the chapter, the cell and the error."""
+
+
+def shown(path: Path) -> str:
+    """A path as a reader of the repository knows it (relative to the repository root when inside it)."""
+    path = Path(path)
+    return str(path.relative_to(paths.REPO_ROOT)) if path.is_relative_to(paths.REPO_ROOT) else str(path)
+
+
+def _digest_files(files) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        # Paths enter the digest as shown (not absolute) so a clone elsewhere gets the same fingerprint.
+        digest.update(shown(path).encode())
+        digest.update(b"\0")
+        digest.update(Path(path).read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def library_files() -> list[Path]:
+    return sorted(p for p in paths.LIB_DIR.rglob("*") if p.is_file() and p.suffix in {".py", ".csv"})
+
+
+def data_files() -> list[Path]:
+    """What the chapters read: the cohort in use (committed or OKAPI_DATA_DIR) plus codebook, targets, manifest."""
+    cohort = [paths.cohort_dir() / name for name in paths.COHORT_FILES]
+    own = [p for p in sorted(paths.DATA_DIR.iterdir()) if p.is_file() and p.name not in paths.COHORT_FILES]
+    return [p for p in cohort + own if p.exists()]
+
+
+def input_fingerprint(source: Path) -> dict:
+    return {
+        "source_sha256": _digest_files([source]),
+        "library_sha256": _digest_files(library_files()),
+        "data_sha256": _digest_files(data_files()),
+        "lock_sha256": _digest_files([paths.LOCK_FILE]),
+    }
+
+
+def executed_path(source: Path) -> Path:
+    return Path(source).with_suffix(".ipynb")
+
+
+@dataclass
+class Staleness:
+    source: Path
+    reasons: list[str]
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.reasons)
+
+
+_WHAT_CHANGED = {
+    "source_sha256": "its source {source} was edited",
+    "library_sha256": "the okapi library (lib/okapi) changed",
+    "data_sha256": "the data in use changed",
+    "lock_sha256": "the package lock (requirements.txt) changed",
+}
+
+
+def staleness(source: Path, fingerprint_without_source: dict | None = None) -> Staleness:
+    source = Path(source)
+    target = executed_path(source)
+    rel = shown(source)
+    if not target.exists():
+        return Staleness(source, [f"{shown(target)} does not exist"])
+    stored = nbformat.read(target, as_version=4).metadata.get(STAMP_KEY, {})
+    current = dict(fingerprint_without_source or input_fingerprint(source))
+    current["source_sha256"] = _digest_files([source])
+    reasons = [_WHAT_CHANGED[key].format(source=rel) for key in _WHAT_CHANGED if stored.get(key) != current[key]]
+    return Staleness(source, reasons)
+
+
+def _code_cell_label(nb, index: int) -> str:
+    code_number = sum(1 for cell in nb.cells[: index + 1] if cell.cell_type == "code")
+    first_line = next((line for line in nb.cells[index].source.splitlines() if line.strip()), "")
+    return f"code cell {code_number} (starting `{first_line[:60]}`)"
+
+
+def _normalise(nb) -> None:
+    """Make the stored notebook byte-identical across runs: fixed cell ids, no timings, no volatile metadata."""
+    nb.metadata.pop("jupytext", None)
+    nb.metadata.pop("widgets", None)
+    for number, cell in enumerate(nb.cells):
+        cell.id = f"cell-{number:03d}"
+        cell.metadata.pop("execution", None)
+        for output in cell.get("outputs", []):
+            output.get("metadata", {}).pop("execution", None)
+
+
+def execute_notebook(source: Path) -> Path:
+    """Execute one Jupytext source in its own folder and write the executed .ipynb beside it."""
+    source = Path(source).resolve()
+    rel = shown(source)
+    nb = jupytext.read(source)
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_SECONDS,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(source.parent)}},
+        record_timing=False,
+    )
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        failed = next(
+            (i for i, cell in enumerate(nb.cells)
+             if any(out.get("output_type") == "error" for out in cell.get("outputs", []))),
+            None,
+        )
+        where = _code_cell_label(nb, failed) if failed is not None else "a code cell"
+        last_line = str(error).strip().splitlines()[-1] if str(error).strip() else repr(error)
+        raise ChapterExecutionError(f"{rel}: {where} raised {last_line}") from None
+    _normalise(nb)
+    nb.metadata[STAMP_KEY] = input_fingerprint(source)
+    target = executed_path(source)
+    nbformat.write(nb, target)
+    return target
+
+
+def _execute_timed(source: Path) -> tuple[Path, float]:
+    start = time.perf_counter()
+    execute_notebook(source)
+    return source, time.perf_counter() - start
+
+
+def regenerate(sources, jobs: int = 1) -> list[tuple[Path, float]]:
+    """Execute the given sources (in parallel processes when jobs > 1); return (source, seconds) per chapter."""
+    sources = list(sources)
+    if jobs <= 1 or len(sources) <= 1:
+        return [_execute_timed(source) for source in sources]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(_execute_timed, sources))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m okapi.notebooks", description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["status", "regenerate"])
+    parser.add_argument("sources", nargs="*", help="Jupytext sources (default: every page of the book)")
+    parser.add_argument("--all", action="store_true", help="regenerate even the notebooks that are up to date")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    args = parser.parse_args(argv)
+
+    sources = [Path(s).resolve() for s in args.sources] or paths.notebook_sources()
+    shared = input_fingerprint(sources[0])
+    report = [staleness(source, shared) for source in sources]
+    if args.action == "status":
+        for item in report:
+            print(f"{shown(item.source)}: " + ("stale: " + "; ".join(item.reasons) if item.stale else "up to date"))
+        return 1 if any(item.stale for item in report) else 0
+
+    todo = sources if args.all else [item.source for item in report if item.stale]
+    if not todo:
+        print("All executed notebooks are up to date.")
+        return 0
+    print(f"Executing {len(todo)} notebook(s) with {args.jobs} process(es) ...", flush=True)
+    try:
+        for source, seconds in regenerate(todo, jobs=args.jobs):
+            print(f"  {shown(source)}: {seconds:.1f} s", flush=True)
+    except ChapterExecutionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Descriptive tables: Table 1 overall and by baseline depression, and the published-vs-reproduced comparison rows.
+
+Every cell is formatted here, so a chapter only calls a function and displays the result.
+"""
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from okapi.report import fmt_count_percent, fmt_mean_sd, fmt_number
+
+PAIN_TYPE_LABELS = {"neuropathic": "Neuropathic pain", "fibromyalgia": "Fibromyalgia",
+                    "crps": "Complex regional pain syndrome", "other": "Other"}
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    column: str
+    summary: str  # "mean_sd", "median_iqr", "count" (a 0/1 or boolean column), or "level:<value>"
+    digits: int = 1
+
+
+def _median_iqr(values: pd.Series, digits: int) -> str:
+    values = pd.Series(values, dtype="float64").dropna()
+    q1, q2, q3 = values.quantile([0.25, 0.5, 0.75])
+    return f"{fmt_number(q2, digits)} ({fmt_number(q1, digits)} to {fmt_number(q3, digits)})"
+
+
+def _cell(patients: pd.DataFrame, row: Row, min_cell: int | None) -> str:
+    values, digits = patients[row.column], row.digits
+    observed = values.dropna()
+    if observed.empty:
+        return "-"
+    if row.summary == "mean_sd":
+        return fmt_mean_sd(observed, digits)
+    if row.summary == "median_iqr":
+        return _median_iqr(observed, digits)
+    if row.summary == "count" or row.summary.startswith("level:"):
+        hits = observed.astype(bool) if row.summary == "count" else observed == row.summary.split(":", 1)[1]
+        count = int(hits.sum())
+        if min_cell and 0 < count < min_cell:
+            return f"<{min_cell}"
+        return fmt_count_percent(count, len(observed))
+    raise ValueError(f"unknown summary {row.summary!r} for {row.column}")
+
+
+def _missing(patients: pd.DataFrame, row: Row) -> int:
+    return int(patients[row.column].isna().sum())
+
+
+def characteristics_table(patients: pd.DataFrame, rows: list[Row], by: str | None = None,
+                          group_labels: dict | None = None, min_cell: int | None = None) -> pd.DataFrame:
+    """One row per characteristic; columns Overall and one per level of `by`; counts below `min_cell` suppressed."""
+    groups = [("Overall", patients)]
+    if by is not None:
+        for level, label in (group_labels or {}).items():
+            groups.append((label, patients[patients[by] == level]))
+    table = {"Characteristic": [row.label for row in rows]}
+    for label, subset in groups:
+        table[f"{label} (n = {len(subset)})"] = [_cell(subset, row, min_cell) for row in rows]
+    table["Missing"] = [str(_missing(patients, row)) for row in rows]
+    return pd.DataFrame(table)
+
+
+def comparison_table(rows: list[dict]) -> pd.DataFrame:
+    """Published figure beside its reproduced counterpart: rows of {id, quantity, published, reproduced}."""
+    return pd.DataFrame(rows, columns=["id", "quantity", "published", "reproduced"]).rename(
+        columns={"id": "Id", "quantity": "Quantity", "published": "Published", "reproduced": "This cohort"})

@@ -1,0 +1,107 @@
+# Guards against a book that builds but shows something other than what was computed: a warning (blank glued number,
+# broken reference) that did not fail the build, a glued number missing from its page, a page left out of the
+# sidebar, a reproduction page whose commit or data checksum is not the real one, and a PDF with "??" or without the
+# numbers the notebooks computed.
+import html
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from book_pages import docname, executed_notebooks, glued_texts, toc_docnames
+from okapi import buildinfo, paths
+
+JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
+STRICT = ["-W", "-n", "--keep-going"]
+
+
+def _build(builder: str, output: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([JUPYTER_BOOK, "build", str(paths.REPO_ROOT), "--path-output", str(output),
+                           "--builder", builder, *STRICT], capture_output=True, text=True, timeout=900)
+
+
+def _visible_text(page: str) -> str:
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.fixture(scope="module")
+def html_book(tmp_path_factory):
+    output = tmp_path_factory.mktemp("book")
+    result = _build("html", output)
+    assert result.returncode == 0, "HTML build failed or warned:\n" + (result.stdout + result.stderr)[-4000:]
+    return output / "_build" / "html"
+
+
+def test_front_page_is_the_book_with_every_chapter_in_the_sidebar(html_book):
+    front = (html_book / "index.html").read_text(encoding="utf-8")
+    assert "reproducible re-analysis" in _visible_text(front)
+    for name in toc_docnames():
+        assert (html_book / f"{name}.html").exists(), f"{name}.html was not built"
+        if name != "index":
+            assert f'href="{name}.html"' in front, f"{name} is missing from the sidebar"
+    assert "okapi-reproducible/okapi-ketamine-book" in front, "no repository link"
+
+
+@pytest.mark.parametrize("notebook", executed_notebooks(), ids=lambda p: p.stem)
+def test_every_glued_value_appears_on_its_page(html_book, notebook):
+    text = _squeeze(_visible_text((html_book / f"{docname(notebook)}.html").read_text(encoding="utf-8")))
+    missing = [name for name, value in glued_texts(notebook).items() if _squeeze(value) not in text]
+    assert not missing, f"glued values not shown on {docname(notebook)}: {missing}"
+
+
+def test_reproduction_page_states_the_real_commit_and_data_checksum(html_book):
+    text = _visible_text((html_book / "chapters" / "reproducing.html").read_text(encoding="utf-8"))
+    commit = buildinfo.git_commit().split()[0]
+    assert commit in text
+    assert buildinfo.data_checksums()[1] in text
+    assert "make test" in text and "Table" in text
+
+
+def test_chapters_offer_notebook_source_and_pdf_downloads(html_book):
+    page = (html_book / "chapters" / "cohort.html").read_text(encoding="utf-8")
+    assert "_sources/chapters/cohort.ipynb" in page and "_sources/chapters/cohort.md" in page
+    assert (html_book / "_sources" / "chapters" / "cohort.md").exists()
+    assert "download-pdf-button" in page
+
+
+def test_bibliography_lists_both_papers(html_book):
+    text = _visible_text((html_book / "chapters" / "bibliography.html").read_text(encoding="utf-8"))
+    assert "Assessment of Initial Depressive State" in text and "1-year follow-up study" in text
+
+
+@pytest.fixture(scope="module")
+def pdf_text(tmp_path_factory):
+    missing = [tool for tool in ("xelatex", "latexmk", "pdftotext") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"PDF not checked: {', '.join(missing)} not installed (`make test` installs them when run as root)")
+    output = tmp_path_factory.mktemp("paper")
+    result = _build("pdflatex", output)
+    assert result.returncode == 0, "PDF build failed or warned:\n" + (result.stdout + result.stderr)[-4000:]
+    pdf = output / "_build" / "latex" / "okapi-paper.pdf"
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_pdf_has_no_unresolved_references(pdf_text):
+    assert "??" not in pdf_text
+
+
+def test_pdf_shows_every_glued_value(pdf_text):
+    text = _squeeze(pdf_text)
+    missing = {docname(nb): [n for n, v in glued_texts(nb).items() if _squeeze(v) not in text]
+               for nb in executed_notebooks()}
+    missing = {page: names for page, names in missing.items() if names}
+    assert not missing, f"glued values missing from the PDF: {missing}"
+
+
+def test_pdf_has_numbered_tables_and_bibliography(pdf_text):
+    assert re.search(r"Table \d+", pdf_text) and re.search(r"Figure \d+", pdf_text)
+    assert _squeeze("Assessment of Initial Depressive State") in _squeeze(pdf_text)

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a step needs, when they are missing: as root it installs them with apt-get; otherwise
+# it prints the exact command to run. With --required a missing group is an error (exit 1); without it the caller goes
+# on and the tests that need the group are skipped with a visible reason.
+#   tools/system-deps.sh [--required] {tex|r|pdftools}...
+set -euo pipefail
+
+required=0
+if [ "${1:-}" = "--required" ]; then required=1; shift; fi
+
+packages_for() {
+  case "$1" in
+    # xelatex with the FreeFont family: about 112 MB, enough for the book's LaTeX style (not Jupyter Book's default).
+    tex) echo "latexmk texlive-latex-extra texlive-fonts-recommended texlive-xetex fonts-freefont-otf" ;;
+    # R is only an independent reference implementation for the tests, never part of the book.
+    r) echo "r-base-core r-cran-lme4 r-cran-lmertest r-cran-pbkrtest r-cran-flexmix r-cran-boot" ;;
+    pdftools) echo "poppler-utils" ;;
+    *) echo "unknown group: $1" >&2; exit 2 ;;
+  esac
+}
+
+missing=()
+for group in "$@"; do
+  for package in $(packages_for "$group"); do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+command="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "Installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  exit 0
+fi
+echo "Missing Debian packages: ${missing[*]}" >&2
+echo "Install them with:  sudo $command" >&2
+[ $required = 1 ] && exit 1
+echo "(going on; the steps that need them are skipped and say so)" >&2
+exit 0
