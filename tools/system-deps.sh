@@ -13,7 +13,7 @@ packages_for() {
     # xelatex with the FreeFont family: about 112 MB, enough for the book's LaTeX style (not Jupyter Book's default).
     tex) echo "latexmk texlive-latex-extra texlive-fonts-recommended texlive-xetex fonts-freefont-otf" ;;
     # R is only an independent reference implementation for the tests, never part of the book.
-    r) echo "r-base-core r-cran-lme4 r-cran-lmertest r-cran-pbkrtest r-cran-flexmix r-cran-boot" ;;
+    r) echo "r-base-core r-cran-lme4 r-cran-lmertest r-cran-pbkrtest r-cran-flexmix r-cran-mvtnorm r-cran-boot" ;;
     pdftools) echo "poppler-utils" ;;
     *) echo "unknown group: $1" >&2; exit 2 ;;
   esac
