@@ -44,6 +44,8 @@ test: $(READY)
 pdf: $(READY)
 	tools/system-deps.sh --required tex
 	$(BIN)/python -m okapi.notebooks regenerate
+	@# LaTeX's auxiliary files from an earlier build can break the next one: start clean (it takes seconds).
+	rm -rf _build/latex
 	$(BIN)/jupyter-book build . --builder pdflatex $(JB_STRICT)
 	@# Rebuild the HTML so that its download menu links the new PDF.
 	$(BIN)/jupyter-book build . $(JB_STRICT) >/dev/null

@@ -1,5 +1,6 @@
 """What the tests need to know about the book's pages: the stored notebooks and the values glued in them."""
 
+from ast import literal_eval
 from pathlib import Path
 
 import nbformat
@@ -26,7 +27,11 @@ def glued_texts(notebook: Path) -> dict[str, str]:
             scrap = output.get("metadata", {}).get("scrapbook")
             text = output.get("data", {}).get(GLUE_PREFIX + "text/plain")
             if scrap and text is not None and GLUE_PREFIX + "image/png" not in output.get("data", {}):
-                values[scrap["name"]] = text
+                # MyST-NB shows str(literal_eval(text)) when the stored text is a Python literal.
+                try:
+                    values[scrap["name"]] = str(literal_eval(text))
+                except (SyntaxError, ValueError):
+                    values[scrap["name"]] = text
     return values
 
 
@@ -37,3 +42,15 @@ def toc_docnames() -> list[str]:
         names += [entry["file"] for entry in part.get("chapters", [])]
     return names
 
+
+
+def glued_raw_texts(notebook: Path) -> dict[str, str]:
+    """{glue name: text/plain exactly as stored} for the text values glued in a stored notebook."""
+    raw = {}
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            scrap = output.get("metadata", {}).get("scrapbook")
+            data = output.get("data", {})
+            if scrap and GLUE_PREFIX + "text/plain" in data and GLUE_PREFIX + "image/png" not in data:
+                raw[scrap["name"]] = data[GLUE_PREFIX + "text/plain"]
+    return raw

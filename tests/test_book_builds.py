@@ -3,16 +3,19 @@
 # sidebar, a reproduction page whose commit or data checksum is not the real one, and a PDF with "??" or without the
 # numbers the notebooks computed.
 import html
+import json
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from book_pages import docname, executed_notebooks, glued_texts, toc_docnames
 from okapi import buildinfo, paths
+from okapi.report import ARTIFACT_KEY
 
 JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
 STRICT = ["-W", "-n", "--keep-going"]
@@ -105,3 +108,13 @@ def test_pdf_shows_every_glued_value(pdf_text):
 def test_pdf_has_numbered_tables_and_bibliography(pdf_text):
     assert re.search(r"Table \d+", pdf_text) and re.search(r"Figure \d+", pdf_text)
     assert _squeeze("Assessment of Initial Depressive State") in _squeeze(pdf_text)
+
+
+def test_reproduction_ledger_is_published_as_json(html_book):
+    published = json.loads((html_book / "reproduction-ledger.json").read_text(encoding="utf-8"))
+    stored = next(output["data"]["application/json"]
+                  for cell in nbformat.read(paths.REPO_ROOT / "index.ipynb", as_version=4).cells
+                  for output in cell.get("outputs", [])
+                  if output.get("metadata", {}).get(ARTIFACT_KEY) == "reproduction-ledger.json")
+    assert published == stored
+    assert {entry["id"] for entry in published["entries"]} >= {"R1", "R2a", "R3a"}

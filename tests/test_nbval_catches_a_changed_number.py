@@ -23,11 +23,12 @@ def _change_first_glued_number(notebook):
     nb = nbformat.read(notebook, as_version=4)
     for cell in nb.cells:
         for output in cell.get("outputs", []):
-            text = output.get("data", {}).get(GLUE_PREFIX + "text/plain")
-            if text and text.isdigit():
-                output["data"][GLUE_PREFIX + "text/plain"] = str(int(text) + 1)
+            text = output.get("data", {}).get(GLUE_PREFIX + "text/plain", "")
+            shown = text.strip("'")
+            if shown.isdigit():
+                output["data"][GLUE_PREFIX + "text/plain"] = repr(str(int(shown) + 1))
                 nbformat.write(nb, notebook)
-                return text
+                return shown
     raise AssertionError(f"{notebook} has no glued whole number to change")
 
 

@@ -22,6 +22,10 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--n", type=int, default=None, help="number of patients (default: 329)")
     simulate.add_argument("--out", required=True, help="output folder")
     simulate.add_argument("--force", action="store_true", help="overwrite existing cohort files in --out")
+
+    analyze = sub.add_parser("analyze", help="run every analysis of the book and write the reproduction ledger")
+    analyze.add_argument("path", help="folder holding patients.csv, visits.csv, ketamine.csv")
+    analyze.add_argument("--out", required=True, help="JSON file for the ledger (id, estimate, CI, P, verdict)")
     return parser
 
 
@@ -39,6 +43,10 @@ def main(argv=None) -> int:
         from okapi.synthetic import run_simulate_command
 
         return run_simulate_command(seed=args.seed, n=args.n, out=args.out, force=args.force)
+    if args.command == "analyze":
+        from okapi.analyses import run_analyze_command
+
+        return run_analyze_command(args.path, args.out)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -7,6 +7,8 @@ import pandas as pd
 from okapi import attrition
 from okapi.data import REAL, Cohort
 from okapi.derive import HADS_D_CUTOFF, patient_summary
+from okapi.intervals import mean_ci, proportion_ci, sd_ci
+from okapi.ledger import LedgerEntry, entry, verdict_equal, verdict_inside_ci
 from okapi.privacy import MIN_CELL
 from okapi.report import fmt_count_percent, fmt_mean_sd, fmt_number
 from okapi.tables import PAIN_TYPE_LABELS, Row, characteristics_table, comparison_table
@@ -33,8 +35,15 @@ CHARACTERISTIC_ROWS = [
 ]
 
 
+CHAPTER = "chapters/cohort"
+
+
 @dataclass
 class CohortDescription:
+    n_patients: int
+    age: tuple[float, float, float]  # mean, 95% CI
+    age_sd: tuple[float, float, float]
+    women: tuple[int, float, float, float]  # count, share, 95% CI of the share
     characteristics: pd.DataFrame
     answers_by_month: pd.DataFrame
     comparison: pd.DataFrame
@@ -82,5 +91,31 @@ def describe_cohort(cohort: Cohort) -> CohortDescription:
         "n_monotone": str(int(patterns["monotone dropout"])),
         "n_intermittent": str(int(patterns["intermittent"])),
     }
-    return CohortDescription(characteristics, answers, comparison, glued,
-                             min_pattern_count=MIN_CELL if cohort.mode == REAL else 1)
+    return CohortDescription(
+        n_patients=len(patients), age=mean_ci(patients["age"]), age_sd=sd_ci(patients["age"]),
+        women=(women, *proportion_ci(women, len(patients))), characteristics=characteristics,
+        answers_by_month=answers, comparison=comparison, glued=glued,
+        min_pattern_count=MIN_CELL if cohort.mode == REAL else 1)
+
+
+def ledger_entries(description: CohortDescription) -> list[LedgerEntry]:
+    """R1-R3: the size of the cohort (exact) and age and sex (published value inside the reproduced 95% CI)."""
+    n = description.n_patients
+    count, share, low, high = description.women
+    men_share = (1 - share, 1 - high, 1 - low)
+    rows = [
+        entry("R1", n, CHAPTER, verdict_equal(target_value("R1"), n), digits=0),
+        entry("R2a", description.age[0], CHAPTER, verdict_inside_ci(target_value("R2a"), *description.age[1:]),
+              ci=description.age[1:], digits=1),
+        entry("R2b", description.age_sd[0], CHAPTER, verdict_inside_ci(target_value("R2b"), *description.age_sd[1:]),
+              ci=description.age_sd[1:], digits=1),
+        entry("R3a", count, CHAPTER, verdict_inside_ci(target_value("R3a"), n * low, n * high), ci=(n * low, n * high), digits=0),
+        entry("R3b", 100 * share, CHAPTER, verdict_inside_ci(target_value("R3b"), 100 * low, 100 * high),
+              ci=(100 * low, 100 * high), digits=1),
+        entry("R3c", n - count, CHAPTER, verdict_inside_ci(target_value("R3c"), n * men_share[1], n * men_share[2]),
+              ci=(n * men_share[1], n * men_share[2]), digits=0),
+        entry("R3d", 100 * men_share[0], CHAPTER,
+              verdict_inside_ci(target_value("R3d"), 100 * men_share[1], 100 * men_share[2]),
+              ci=(100 * men_share[1], 100 * men_share[2]), digits=1),
+    ]
+    return rows

@@ -10,18 +10,10 @@ from IPython.display import Markdown
 from myst_nb import glue
 
 
-class GluedText:
-    """A value whose plain-text form is exactly `text` (a str would be shown with quotes)."""
-
-    def __init__(self, text: str):
-        self.text = str(text)
-
-    def __repr__(self) -> str:
-        return self.text
-
-
 def glue_text(name: str, text: str) -> None:
-    glue(name, GluedText(text), display=False)
+    """Glue a preformatted text. It is stored as a Python string literal ('1.60'), which MyST-NB reads back with
+    ast.literal_eval: a bare 1.60 would be read as the float 1.6 and lose its last digit."""
+    glue(name, str(text), display=False)
 
 
 def fmt_number(value, digits: int = 1) -> str:
@@ -30,6 +22,35 @@ def fmt_number(value, digits: int = 1) -> str:
     if float(text) == 0:
         text = text.lstrip("-")
     return text.replace("-", "\u2212")
+
+
+def fmt_p(p: float) -> str:
+    """A P value as the journal prints it, for a column headed P: '< .001', '.002', '.02', '> .99'."""
+    if p < 0.001:
+        return "< .001"
+    text = f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
+    return "> .99" if float(text) >= 1 else text.lstrip("0")
+
+
+def fmt_p_statement(p: float) -> str:
+    """'P = .02' or 'P < .001' for prose."""
+    text = fmt_p(p)
+    return f"P {text}" if text[0] in "<>" else f"P = {text}"
+
+
+def fmt_ci(low: float, high: float, digits: int) -> str:
+    return f"{fmt_number(low, digits)} to {fmt_number(high, digits)}"
+
+
+def fmt_estimate_ci(estimate: float, low: float, high: float, digits: int = 2, label: str = "95% CI ") -> str:
+    """'−0.45 (95% CI −0.54 to −0.37)'; label="" for a table column that already says 95% CI."""
+    return f"{fmt_number(estimate, digits)} ({label}{fmt_ci(low, high, digits)})"
+
+
+def and_list(items) -> str:
+    """'0, 3 and 6'."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def fmt_count_percent(count: int, total: int, digits: int = 1) -> str:
@@ -54,7 +75,8 @@ def markdown_table(table: pd.DataFrame, caption: str, label: str, index: bool = 
     bad = [str(c) for c in frame.columns if "|" in str(c)]
     if bad:
         raise ValueError(f"table {label}: column names contain '|': {bad}")
-    cells = frame.astype(object).where(frame.notna(), "")
+    # A '|' inside a cell would end the cell early: escape it.
+    cells = frame.astype(object).where(frame.notna(), "").map(lambda cell: str(cell).replace("|", "\\|"))
     body = cells.to_markdown(index=False, disable_numparse=True)
     return Markdown(f":::{{table}} {caption}\n:name: {label}\n:align: center\n\n{body}\n:::\n")
 
@@ -64,3 +86,15 @@ def glue_figure(name: str, figure) -> None:
     notebook does not also show it at the end of the cell."""
     glue(name, figure, display=False)
     plt.close(figure)
+
+
+ARTIFACT_KEY = "okapi_artifact"
+
+
+def publish_json(file_name: str, payload: dict) -> None:
+    """Store a JSON document in the notebook's outputs (tag the cell `remove-output`); the build writes it next to
+    the HTML as `file_name`, so the published file is exactly what the re-execution tests compared."""
+    from IPython.display import display
+
+    display({"application/json": payload, "text/plain": f"{file_name} ({len(payload)} keys)"}, raw=True,
+            metadata={ARTIFACT_KEY: file_name})

@@ -4,13 +4,18 @@
   notebook output, because a stored commit would always be the previous one.
 - Download menu: adds the chapter's Jupytext source (.md) beside the .ipynb, and a link to the paper PDF when
   `make pdf` has produced it.
+- Machine-readable artifacts (the reproduction ledger) published by a notebook are written beside the HTML.
 """
 
+import json
 import shutil
 from pathlib import Path
 
+import nbformat
+
 from okapi import paths
 from okapi.buildinfo import git_commit
+from okapi.report import ARTIFACT_KEY
 
 PAPER_PDF_NAME = "okapi-paper.pdf"
 LATEX_PDF = paths.REPO_ROOT / "_build" / "latex" / PAPER_PDF_NAME
@@ -65,6 +70,21 @@ def _copy_downloads(app, exception):
             shutil.copyfile(source, target)
     if LATEX_PDF.exists():
         shutil.copyfile(LATEX_PDF, outdir / PAPER_PDF_NAME)
+    _write_artifacts(app, outdir)
+
+
+def _write_artifacts(app, outdir: Path):
+    """Write the JSON documents that executed notebooks published with okapi.report.publish_json."""
+    for docname in sorted(app.env.found_docs):
+        notebook = Path(app.srcdir) / f"{docname}.ipynb"
+        if not notebook.exists():
+            continue
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            for output in cell.get("outputs", []):
+                name = output.get("metadata", {}).get(ARTIFACT_KEY)
+                if name:
+                    payload = output["data"]["application/json"]
+                    (outdir / name).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
 
 
 def setup(app):

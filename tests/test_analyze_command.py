@@ -1,0 +1,42 @@
+# Guards against the command line and the book drifting apart: `okapi analyze` must write the very ledger the front
+# page publishes (same functions, same data), must refuse to write into the extract it reads, and must stop with the
+# validator's message on an invalid extract.
+import json
+import subprocess
+import sys
+
+import nbformat
+
+from okapi import paths
+from okapi.report import ARTIFACT_KEY
+
+FIXTURES = paths.REPO_ROOT / "tests" / "fixtures"
+
+
+def _analyze(*args):
+    return subprocess.run([sys.executable, "-m", "okapi", "analyze", *map(str, args)], capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_analyze_writes_the_ledger_the_front_page_publishes(tmp_path):
+    out = tmp_path / "ledger.json"
+    result = _analyze(paths.DATA_DIR, "--out", out)
+    assert result.returncode == 0, result.stderr
+    front_page = next(output["data"]["application/json"]
+                      for cell in nbformat.read(paths.REPO_ROOT / "index.ipynb", as_version=4).cells
+                      for output in cell.get("outputs", [])
+                      if output.get("metadata", {}).get(ARTIFACT_KEY) == "reproduction-ledger.json")
+    assert json.loads(out.read_text(encoding="utf-8")) == front_page
+    assert "done in" in result.stderr  # progress is shown on the long steps
+
+
+def test_analyze_refuses_to_write_into_the_extract(tmp_path):
+    result = _analyze(FIXTURES / "valid", "--out", FIXTURES / "valid" / "ledger.json")
+    assert result.returncode == 2 and "refusing" in result.stderr
+    assert not (FIXTURES / "valid" / "ledger.json").exists()
+
+
+def test_analyze_stops_on_an_invalid_extract(tmp_path):
+    result = _analyze(FIXTURES / "bad" / "out_of_range_age", "--out", tmp_path / "ledger.json")
+    assert result.returncode == 1 and "patients.csv" in result.stderr and "age" in result.stderr
+    assert not (tmp_path / "ledger.json").exists()

@@ -1,0 +1,178 @@
+# Guards against a mediation chapter that runs the right estimator on the wrong quantities: a pain slope with the
+# wrong sign, unit or eligibility rule, a dose in mg where grams are meant, a mediator coded the other way round,
+# correlation intervals from the wrong formula, verdicts that do not follow their stated rule, an explanation of the
+# statsmodels interval width that does not hold, and glued numbers that myst-nb would mangle. Second routes: numpy
+# polyfit, scipy pearsonr, and the synthetic generator's own per-patient truth.
+import ast
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from okapi import mediation_analysis as ma
+from okapi.data import load_cohort
+from okapi.ledger import NOT_COMPARABLE, NOT_REPRODUCED, REPRODUCED
+from okapi.synthetic import simulate_cohort, write_cohort
+from okapi.targets import target_value
+
+
+def _loaded(tmp_path_factory, n, seed):
+    synthetic = simulate_cohort(n, seed=seed)
+    folder = tmp_path_factory.mktemp(f"cohort_{n}_{seed}")
+    write_cohort(synthetic, folder)
+    return synthetic, load_cohort(folder)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    return _loaded(tmp_path_factory, 329, 7)
+
+
+@pytest.fixture(scope="module")
+def small_results(small):
+    return ma.analyse_mediation(small[1])
+
+
+def _visits(rows):
+    return pd.DataFrame(rows, columns=["patient_id", "month", "nprs"]).astype({"nprs": "Int64"})
+
+
+def test_pain_diminution_is_minus_the_slope_per_month_with_the_stated_eligibility():
+    visits = _visits(
+        [("falls", m, 8 - m) for m in range(0, 7)]  # 1 point less each month: diminution +1 per month
+        + [("two_scores", m, 5) for m in (0, 12)]  # too few scores
+        + [("short", m, 6 + m) for m in (0, 2, 5)]  # spans 5 months
+        + [("rises", m, 2 + m // 2) for m in (0, 3, 6, 9)]
+        + [("silent", 1, None)]
+    )
+    result = ma.pain_diminution(visits)
+    assert result.loc["falls", "diminution_per_month"] == pytest.approx(1.0)
+    assert np.isnan(result.loc["two_scores", "diminution_per_month"])
+    assert np.isnan(result.loc["short", "diminution_per_month"])
+    rises = visits[visits["patient_id"] == "rises"]
+    expected = -np.polyfit(rises["month"], rises["nprs"].astype(float), 1)[0]
+    assert result.loc["rises", "diminution_per_month"] == pytest.approx(expected, rel=1e-12)
+    assert "silent" not in result.index
+
+
+def test_double_programming_pain_diminution_matches_polyfit_on_a_cohort(small):
+    _, cohort = small
+    result = ma.pain_diminution(cohort.visits)
+    scores = cohort.visits[cohort.visits["nprs"].notna()]
+    checked = 0
+    for patient, rows in scores.groupby("patient_id"):
+        months = rows["month"].to_numpy(float)
+        eligible = len(rows) >= ma.MIN_SCORES and months.max() - months.min() >= ma.MIN_SPAN_MONTHS
+        value = result.loc[patient, "diminution_per_month"]
+        if eligible:
+            assert value == pytest.approx(-np.polyfit(months, rows["nprs"].to_numpy(float), 1)[0], abs=1e-12)
+            checked += 1
+        else:
+            assert np.isnan(value)
+    assert checked > 100
+
+
+def test_dose_is_in_grams_and_the_mediator_is_baseline_hads_above_7(small):
+    _, cohort = small
+    frame, flow = ma.mediation_dataset(cohort)
+    dose_mg = cohort.ketamine.groupby("patient_id")["dose_mg"].sum().reindex(frame["patient_id"], fill_value=0)
+    np.testing.assert_allclose(frame["dose_g"].to_numpy() * 1000, dose_mg.to_numpy())
+    baseline = cohort.visits[cohort.visits["month"] == 0].set_index("patient_id")["hads_d"]
+    baseline = baseline.reindex(frame["patient_id"]).to_numpy(dtype=float, na_value=np.nan)
+    expected = np.where(np.isnan(baseline), np.nan, (baseline > 7).astype(float))
+    np.testing.assert_array_equal(frame["depressed"].to_numpy(), expected)
+    assert flow["n_analysed"] == int(frame["analysed"].sum())
+    assert flow["n_with_diminution"] + flow["n_without_diminution"] == flow["n_patients"] == len(cohort.patients)
+
+
+def test_two_stage_paths_recover_the_generators_truth(tmp_path_factory):
+    # Same patients and mediator on both sides; only the outcome differs (estimated slope vs the generator's latent
+    # linear slope), so a sign, unit or eligibility slip shows as a gap far beyond sampling error.
+    synthetic, cohort = _loaded(tmp_path_factory, 3000, 11)
+    frame, _ = ma.mediation_dataset(cohort)
+    analysed = frame[frame["analysed"]]
+    truth = synthetic.truth.set_index("patient_id").loc[analysed["patient_id"], "pain_diminution_per_month"]
+    design = np.column_stack([np.ones(len(analysed)), analysed["dose_g"], analysed["depressed"]])
+    true_coef, *_ = np.linalg.lstsq(design, truth.to_numpy(), rcond=None)
+    fitted = ma.bootstrap_mediation(analysed["dose_g"], analysed["depressed"], analysed["diminution_per_month"],
+                                    n_boot=200, seed=1).ols
+    for path, column in (("c_prime", 1), ("b", 2)):
+        assert abs(fitted.loc[path, "estimate"] - true_coef[column]) < 4 * fitted.loc[path, "se"], path
+    assert true_coef[2] > 4 * fitted.loc["b", "se"]  # the generator's depression effect is there to be found
+
+
+def test_total_effect_equals_direct_plus_indirect(small_results):
+    estimates = small_results.bootstrap.estimates["estimate"]
+    assert estimates["c"] == pytest.approx(estimates["c_prime"] + estimates["indirect"], abs=1e-12)
+    assert 100 * estimates["indirect"] / estimates["c"] == pytest.approx(small_results.proportion_percent[0])
+
+
+def test_double_programming_correlation_matches_scipy(small):
+    frame, _ = ma.mediation_dataset(small[1])
+    ours = ma.pearson_correlation(frame["dose_g"], frame["hads_d_baseline"])
+    both = frame[["dose_g", "hads_d_baseline"]].dropna()
+    reference = stats.pearsonr(both["dose_g"], both["hads_d_baseline"])
+    interval = reference.confidence_interval(0.95)
+    assert ours.n == len(both)
+    assert ours.r == pytest.approx(reference.statistic, rel=1e-12)
+    assert ours.p == pytest.approx(reference.pvalue, rel=1e-8)
+    assert (ours.ci_low, ours.ci_high) == pytest.approx((interval.low, interval.high), rel=1e-10)
+
+
+@pytest.mark.parametrize("n", [50, 329, 2600])
+def test_implied_sample_size_inverts_the_correlation_test(n):
+    r = 0.08
+    p = 2 * stats.t.sf(r * np.sqrt((n - 2) / (1 - r ** 2)), n - 2)
+    assert ma.implied_sample_size(r, p) == pytest.approx(n, rel=1e-6)
+
+
+def test_the_chapters_claim_on_published_sample_sizes_holds():
+    # R10's (r, P) fits the cohort's size; R9's needs far more pairs than patients.
+    patients = target_value("R1")
+    r9_low, _ = ma.implied_sample_size_range("R9")
+    r10_low, r10_high = ma.implied_sample_size_range("R10")
+    assert r10_low <= patients <= r10_high
+    assert r9_low > 3 * patients
+
+
+def test_ledger_verdicts_follow_their_rules(small_results):
+    entries = {item.id: item for item in ma.ledger_entries(small_results)}
+    assert set(entries) == {"R9", "R10", "R11", "R12", "R13"}
+    for target_id, item in entries.items():
+        inside = item.ci_low <= target_value(target_id) <= item.ci_high
+        if target_id == "R13" and item.ci_low <= 0 and item.ci_high >= 100:
+            assert item.verdict == NOT_COMPARABLE
+        else:
+            assert item.verdict == (REPRODUCED if inside else NOT_REPRODUCED), target_id
+    assert entries["R11"].estimate == small_results.bootstrap.ols.loc["b", "estimate"]
+
+
+@pytest.mark.parametrize("low, high, verdict", [(-300.0, 400.0, NOT_COMPARABLE), (10.0, 90.0, REPRODUCED),
+                                                (70.0, 90.0, NOT_REPRODUCED), (-10.0, 90.0, REPRODUCED)])
+def test_proportion_verdict_refuses_an_interval_from_none_to_all(low, high, verdict):
+    assert ma.proportion_verdict(64.6, low, high)[0] == verdict
+
+
+def test_statsmodels_width_is_explained_by_independent_mediator_draws(small_results):
+    # Tolerance: Monte Carlo error of a 95% interval width from 2000 draws is a few per cent.
+    assert small_results.predicted_width_ratio > 1.02
+    assert small_results.observed_width_ratio == pytest.approx(small_results.predicted_width_ratio, rel=0.12)
+
+
+def test_glued_texts_survive_myst_literal_eval(small_results):
+    for name, text in ma.glued_texts(small_results).items():
+        try:
+            shown = str(ast.literal_eval(text))
+        except (ValueError, SyntaxError):
+            shown = text
+        assert shown == text, f"{name}: {text!r} would be shown as {shown!r}"
+
+
+def test_results_do_not_depend_on_row_order_and_repeat_exactly(small, small_results):
+    _, cohort = small
+    rng = np.random.default_rng(3)
+    shuffled = type(cohort)(cohort.patients, cohort.visits.sample(frac=1, random_state=rng).reset_index(drop=True),
+                            cohort.ketamine.sample(frac=1, random_state=rng).reset_index(drop=True), cohort.folder,
+                            cohort.mode, cohort.data_checksum)
+    assert ma.glued_texts(ma.analyse_mediation(shuffled)) == ma.glued_texts(small_results)
