@@ -22,10 +22,14 @@ $(READY): requirements.txt pyproject.toml
 	$(BIN)/python -m pip check
 	touch $@
 
+# The folder the book is built from: the repository, or (with OKAPI_DATA_DIR set) a git-ignored copy in
+# _build/extract-book, so that real-data outputs never land in the committed notebooks.
+BOOK_DIR = $(shell $(BIN)/python -m okapi.notebooks book-dir)
+
 ## book: re-execute the chapters whose inputs changed, then build the HTML book in _build/html
 book: $(READY)
 	$(BIN)/python -m okapi.notebooks regenerate
-	$(BIN)/jupyter-book build . $(JB_STRICT)
+	$(BIN)/jupyter-book build $(BOOK_DIR) $(JB_STRICT)
 
 ## outputs: re-execute every chapter from scratch and store its outputs
 outputs: $(READY)
@@ -45,11 +49,11 @@ pdf: $(READY)
 	tools/system-deps.sh --required tex
 	$(BIN)/python -m okapi.notebooks regenerate
 	@# LaTeX's auxiliary files from an earlier build can break the next one: start clean (it takes seconds).
-	rm -rf _build/latex
-	$(BIN)/jupyter-book build . --builder pdflatex $(JB_STRICT)
+	rm -rf $(BOOK_DIR)/_build/latex
+	$(BIN)/jupyter-book build $(BOOK_DIR) --builder pdflatex $(JB_STRICT)
 	@# Rebuild the HTML so that its download menu links the new PDF.
-	$(BIN)/jupyter-book build . $(JB_STRICT) >/dev/null
-	@echo "PDF: _build/latex/okapi-paper.pdf"
+	$(BIN)/jupyter-book build $(BOOK_DIR) $(JB_STRICT) >/dev/null
+	@echo "PDF: $(BOOK_DIR)/_build/latex/okapi-paper.pdf"
 
 ## data: regenerate the committed synthetic cohort (default seed) and its checksum manifest
 data: $(READY)

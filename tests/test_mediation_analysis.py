@@ -172,7 +172,9 @@ def test_glued_texts_survive_myst_literal_eval(small_results):
 def test_results_do_not_depend_on_row_order_and_repeat_exactly(small, small_results):
     _, cohort = small
     rng = np.random.default_rng(3)
-    shuffled = type(cohort)(cohort.patients, cohort.visits.sample(frac=1, random_state=rng).reset_index(drop=True),
+    # Patients are shuffled too: the bootstrap draws patients by position.
+    shuffled = type(cohort)(cohort.patients.sample(frac=1, random_state=rng).reset_index(drop=True),
+                            cohort.visits.sample(frac=1, random_state=rng).reset_index(drop=True),
                             cohort.ketamine.sample(frac=1, random_state=rng).reset_index(drop=True), cohort.folder,
                             cohort.mode, cohort.data_checksum)
     assert ma.glued_texts(ma.analyse_mediation(shuffled)) == ma.glued_texts(small_results)

@@ -133,7 +133,9 @@ def test_c6_verdicts_agree_with_the_class_table(results):
     means = lambda label: [float(table.loc[label, c].split(" (")[0].replace("\u2212", "-"))  # noqa: E731
                            for c in class_columns]
     depression, physical = means("HADS depression (0-21)"), means("SF-12 physical component")
-    # One-decimal table values can tie where the checks (full precision) do not; only untied cases are decisive.
+    # One-decimal table values can tie where the checks (full precision) do not; only untied cases are decisive, and
+    # at least one must be untied, or this test would check nothing.
+    assert depression[-1] != max(depression[:-1]) or physical[-1] != min(physical[:-1])
     if depression[-1] != max(depression[:-1]):
         assert (checks["Severe group has more depression (C6)"] == "yes") == (depression[-1] > max(depression[:-1]))
     if physical[-1] != min(physical[:-1]):

@@ -20,7 +20,7 @@ from okapi.data import REAL, Cohort
 from okapi.derive import patient_summary
 from okapi.intervals import proportion_ci
 from okapi.ledger import LedgerEntry, entry, verdict_inside_ci
-from okapi.privacy import MIN_CELL
+from okapi.privacy import MIN_CELL, is_small_count
 from okapi.report import fmt_count_percent, fmt_number, fmt_p_statement
 from okapi.tables import Row, characteristics_table
 from okapi.targets import target_value
@@ -138,7 +138,9 @@ def treatment_table(patients: pd.DataFrame, min_cell: int | None) -> pd.DataFram
         for level in (True, False):
             values = patients.loc[patients["depressed"] == level, row.column].dropna()
             counts += [int(values.sum()), len(values)]
-        small = min_cell and any(0 < c < min_cell for c in counts[0::2])
+        # A difference beside one shown share gives back the hidden one: hidden whenever a cell is.
+        small = min_cell and any(is_small_count(c, min_cell) or is_small_count(n - c, min_cell)
+                                 for c, n in zip(counts[0::2], counts[1::2]))
         if small or min(counts[1::2]) == 0:
             differences.append("-")
             continue
@@ -224,16 +226,26 @@ def _odds_text(o: OddsRatio) -> str:
 
 
 def monthly_table(results: AdverseEffectsResults) -> pd.DataFrame:
-    """The monthly shares as the book prints them; in real mode counts of 1-4 (and their shares) are hidden."""
+    """The monthly shares as the book prints them. In real mode a cell is hidden when its count, the count without an
+    effect or its number answering is 1-4; and since "all answers" is the sum of the months with and without a stay,
+    when one of these two is hidden so is the other."""
     rows = []
     for _, m in results.monthly.iterrows():
         def cell(suffix):
             count, total = int(m[f"with_effect{suffix}"]), int(m[f"answered{suffix}"])
-            if results.real_mode and 0 < count < MIN_CELL:
-                return f"<{MIN_CELL} of {total}"
             return f"{count} of {total} ({fmt_number(100 * m[f'share{suffix}'], 1)}%)" if total else "-"
-        rows.append({"Month": str(int(m["month"])), "All answers": cell(""), "Month with a ketamine stay": cell("_stay"),
-                     "Month without": cell("_no_stay")})
+
+        def small(suffix):
+            count, total = int(m[f"with_effect{suffix}"]), int(m[f"answered{suffix}"])
+            return results.real_mode and any(is_small_count(n) for n in (count, total - count, total))
+
+        cells = {suffix: cell(suffix) for suffix in ("", "_stay", "_no_stay")}
+        hidden = {suffix for suffix in cells if small(suffix)}
+        if len(hidden & {"_stay", "_no_stay"}) == 1:
+            hidden |= {"_stay", "_no_stay"}
+        cells.update({suffix: f"<{MIN_CELL} (hidden)" if small(suffix) else "hidden" for suffix in hidden})
+        rows.append({"Month": str(int(m["month"])), "All answers": cells[""], "Month with a ketamine stay":
+                     cells["_stay"], "Month without": cells["_no_stay"]})
     return pd.DataFrame(rows)
 
 

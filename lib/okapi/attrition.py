@@ -12,22 +12,29 @@ def answered_matrix(visits: pd.DataFrame, n_months: int = 13) -> pd.DataFrame:
     return matrix.reindex(every_patient, fill_value=0).astype(bool)
 
 
-def answers_by_month(visits: pd.DataFrame, groups: pd.Series | None = None, n_months: int = 13) -> pd.DataFrame:
-    """Number of patients with a pain score at each month, overall and per group (groups: patient_id -> label)."""
+def answers_by_month(visits: pd.DataFrame, groups: pd.Series | None = None, group_order=(),
+                     n_months: int = 13) -> pd.DataFrame:
+    """Number of patients with a pain score at each month, overall and per group (groups: patient_id -> label), one
+    column per label in `group_order` (so the columns do not depend on which patient comes first)."""
     matrix = answered_matrix(visits, n_months)
     table = pd.DataFrame({"month": range(n_months), "Overall": matrix.sum(axis=0).to_numpy()})
     if groups is not None:
         labels = groups.reindex(matrix.index)
-        for label in pd.unique(labels.dropna()):
+        for label in group_order:
             table[label] = matrix[labels == label].sum(axis=0).to_numpy()
     return table
 
 
+PATTERN_KINDS = ("complete", "monotone dropout", "intermittent", "never answered")
+
+
 def classify_pattern(answered: np.ndarray) -> str:
-    """'complete', 'monotone dropout' (answered up to a month, never after) or 'intermittent'."""
+    """'complete', 'monotone dropout' (answered up to a month, never after), 'intermittent' or 'never answered'."""
     if answered.all():
         return "complete"
-    last = np.flatnonzero(answered).max() if answered.any() else -1
+    if not answered.any():
+        return "never answered"
+    last = np.flatnonzero(answered).max()
     if answered[: last + 1].all():
         return "monotone dropout"
     return "intermittent"
@@ -51,7 +58,7 @@ def missing_data_patterns(visits: pd.DataFrame, n_months: int = 13, top: int = 1
 
 
 def pattern_summary(visits: pd.DataFrame, n_months: int = 13) -> pd.Series:
-    """How many patients had each kind of pattern (complete, monotone dropout, intermittent)."""
+    """How many patients had each kind of pattern (PATTERN_KINDS)."""
     matrix = answered_matrix(visits, n_months).to_numpy()
     kinds = pd.Series([classify_pattern(row) for row in matrix])
-    return kinds.value_counts().reindex(["complete", "monotone dropout", "intermittent"], fill_value=0)
+    return kinds.value_counts().reindex(list(PATTERN_KINDS), fill_value=0)

@@ -8,8 +8,8 @@ from okapi import attrition
 from okapi.data import REAL, Cohort
 from okapi.derive import HADS_D_CUTOFF, patient_summary
 from okapi.intervals import mean_ci, proportion_ci, sd_ci
-from okapi.ledger import LedgerEntry, entry, verdict_equal, verdict_inside_ci
-from okapi.privacy import MIN_CELL
+from okapi.ledger import LedgerEntry, entry, published_value, verdict_equal, verdict_inside_ci
+from okapi.privacy import MIN_CELL, min_shown_count, shown_count
 from okapi.report import fmt_count_percent, fmt_mean_sd, fmt_number
 from okapi.tables import PAIN_TYPE_LABELS, Row, characteristics_table, comparison_table
 from okapi.targets import target_value
@@ -61,7 +61,7 @@ def describe_cohort(cohort: Cohort) -> CohortDescription:
     characteristics = characteristics_table(patients, CHARACTERISTIC_ROWS, by="depressed",
                                             group_labels=DEPRESSION_GROUPS, min_cell=min_cell)
     groups = patients.set_index("patient_id")["depressed"].map(DEPRESSION_GROUPS)
-    answers = attrition.answers_by_month(cohort.visits, groups)
+    answers = attrition.answers_by_month(cohort.visits, groups, group_order=list(DEPRESSION_GROUPS.values()))
     patterns = attrition.pattern_summary(cohort.visits)
 
     baseline = patients["nprs_baseline"].dropna()
@@ -85,17 +85,20 @@ def describe_cohort(cohort: Cohort) -> CohortDescription:
         "n_patients": str(len(patients)),
         "n_centres": str(patients["centre"].nunique()),
         "n_depressed": fmt_count_percent(int(patients["depressed"].sum()), int(patients["depressed"].notna().sum())),
+        "n_with_hads_d": str(int(patients["depressed"].notna().sum())),
+        "companion_n": published_value("C1"),
+        "n_never_answered": shown_count(int(patterns["never answered"]), cohort.mode),
         "n_answered_m0": str(int(answers.loc[answers["month"] == 0, "Overall"].iloc[0])),
         "n_answered_m12": str(int(answers.loc[answers["month"] == 12, "Overall"].iloc[0])),
-        "n_complete": str(int(patterns["complete"])),
-        "n_monotone": str(int(patterns["monotone dropout"])),
-        "n_intermittent": str(int(patterns["intermittent"])),
+        "n_complete": shown_count(int(patterns["complete"]), cohort.mode),
+        "n_monotone": shown_count(int(patterns["monotone dropout"]), cohort.mode),
+        "n_intermittent": shown_count(int(patterns["intermittent"]), cohort.mode),
     }
     return CohortDescription(
         n_patients=len(patients), age=mean_ci(patients["age"]), age_sd=sd_ci(patients["age"]),
         women=(women, *proportion_ci(women, len(patients))), characteristics=characteristics,
         answers_by_month=answers, comparison=comparison, glued=glued,
-        min_pattern_count=MIN_CELL if cohort.mode == REAL else 1)
+        min_pattern_count=min_shown_count(cohort.mode))
 
 
 def ledger_entries(description: CohortDescription) -> list[LedgerEntry]:

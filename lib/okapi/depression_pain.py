@@ -11,19 +11,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from okapi.cohort_description import DEPRESSION_GROUPS
 from okapi.data import REAL
 from okapi.derive import BASELINE_MONTH, FINAL_MONTH, HADS_D_CUTOFF, pain_long
-from okapi.ledger import LedgerEntry, entry
+from okapi.ledger import (LedgerEntry, chapter_comparison_table, entry, published_figure,
+                          verdict_inside_published_ci, verdict_summary)
 from okapi.mixed_models import (LinearCombination, MixedModelFit, WaldTest, fit_pain_mixed_model,
                                 linear_combination, predicted_means, wald_test)
-from okapi.ledger import chapter_comparison_table, published_figure, verdict_inside_published_ci, verdict_summary
 from okapi.pain_course import RANDOM_PART, canonical_order, fmt_combination, monthly_means
-from okapi.report import and_list, fmt_p, fmt_p_statement
-from okapi.privacy import MIN_CELL
-from okapi.report import fmt_count_percent, fmt_number
+from okapi.privacy import MIN_CELL, shown_count
+from okapi.report import and_list, fmt_count_percent, fmt_number, fmt_p, fmt_p_statement
 
 CHAPTER = "chapters/depression"
-GROUP_LABELS = {False: f"HADS-D \u2264 {HADS_D_CUTOFF}", True: f"HADS-D > {HADS_D_CUTOFF}"}
 LINEAR_GROUP = "nprs ~ years * depressed"
 CATEGORICAL_GROUP = "nprs ~ C(month) * depressed"
 GROUP_INTERACTIONS = r"^C\(month\)\[T\.\d+\]:depressed$"
@@ -141,7 +140,7 @@ def glued_text(results: DepressionPainResults) -> dict[str, str]:
     omnibus, score_omnibus = results.omnibus, results.score_omnibus
     return {
         "dep_n_patients": str(results.n_patients),
-        "dep_n_excluded": str(results.n_excluded),
+        "dep_n_excluded": shown_count(results.n_excluded, results.mode),
         "dep_n_depressed": fmt_count_percent(results.n_depressed, results.n_patients),
         "dep_n_not_depressed": fmt_count_percent(not_depressed, results.n_patients),
         "dep_n_observations": str(results.n_observations),
@@ -171,7 +170,7 @@ def glued_text(results: DepressionPainResults) -> dict[str, str]:
 
 def model_table(results: DepressionPainResults) -> pd.DataFrame:
     """Both models' main quantities, per month, with the omnibus tests."""
-    low, high = GROUP_LABELS[False], GROUP_LABELS[True]
+    low, high = DEPRESSION_GROUPS[False], DEPRESSION_GROUPS[True]
     intercept = linear_combination(results.linear_fit, {"Intercept": 1.0})
     rows = [
         ("Groups", f"Mean pain at inclusion, {low}", intercept, 2),

@@ -16,7 +16,6 @@ from scipy import stats
 
 from okapi.mixed_models import MixedModelFit, linear_combination
 
-Z_975 = stats.norm.ppf(0.975)
 
 
 @dataclass(frozen=True)

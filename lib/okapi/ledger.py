@@ -43,11 +43,6 @@ def verdict_equal(published: float, estimate: float) -> tuple[str, str]:
     return (REPRODUCED if estimate == published else NOT_REPRODUCED), "equal to the published value"
 
 
-def verdict_within(published: float, estimate: float, tolerance: float, what: str) -> tuple[str, str]:
-    close = abs(estimate - published) <= tolerance
-    return (REPRODUCED if close else NOT_REPRODUCED), f"within {what} of the published value"
-
-
 def entry(target_id: str, estimate: float, chapter: str, verdict_and_rule: tuple[str, str],
           ci: tuple[float, float] | None = None, p_value: float | None = None, note: str = "",
           digits: int = 2) -> LedgerEntry:

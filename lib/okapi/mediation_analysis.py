@@ -18,8 +18,10 @@ from scipy import optimize, stats
 
 from okapi.data import Cohort
 from okapi.derive import HADS_D_CUTOFF, patient_summary
-from okapi.ledger import NOT_COMPARABLE, LedgerEntry, entry, printed_targets, published_figure, verdict_inside_ci
+from okapi.ledger import (NOT_COMPARABLE, LedgerEntry, entry, printed_targets, published_figure, verdict_inside_ci,
+                          verdict_inside_published_ci)
 from okapi.mediation import MediationBootstrap, bootstrap_mediation, statsmodels_mediation
+from okapi.privacy import shown_count
 from okapi.report import fmt_ci, fmt_number, fmt_p_statement
 from okapi.targets import target_value
 
@@ -58,8 +60,9 @@ def pain_diminution(visits: pd.DataFrame, min_scores: int = MIN_SCORES,
 
 
 def mediation_dataset(cohort: Cohort) -> tuple[pd.DataFrame, dict[str, int]]:
-    """One row per patient (patients.csv order): dose_g, hads_d_baseline, depressed (0/1, NaN when no baseline
-    HADS-D), diminution_per_month, analysed; and the patient flow counts."""
+    """One row per patient, sorted by patient_id: dose_g, hads_d_baseline, depressed (0/1, NaN when no baseline
+    HADS-D), diminution_per_month, analysed; and the patient flow counts. The bootstrap draws patients by position,
+    so a fixed order keeps its intervals independent of the order of the rows in the files."""
     summary = patient_summary(cohort)
     diminution = pain_diminution(cohort.visits)["diminution_per_month"]
     frame = pd.DataFrame({
@@ -68,13 +71,15 @@ def mediation_dataset(cohort: Cohort) -> tuple[pd.DataFrame, dict[str, int]]:
         "hads_d_baseline": summary["hads_d_baseline"].to_numpy(dtype=float, na_value=np.nan),
         "diminution_per_month": summary["patient_id"].map(diminution).to_numpy(dtype=float),
     })
+    frame = frame.sort_values("patient_id", kind="stable").reset_index(drop=True)
     frame["depressed"] = np.where(frame["hads_d_baseline"].isna(), np.nan,
                                   (frame["hads_d_baseline"] > HADS_D_CUTOFF).astype(float))
     has_y = frame["diminution_per_month"].notna()
     has_m = frame["depressed"].notna()
     frame["analysed"] = has_y & has_m
     flow = {"n_patients": len(frame), "n_with_diminution": int(has_y.sum()), "n_without_diminution": int((~has_y).sum()),
-            "n_with_hads": int(has_m.sum()), "n_missing_hads_among_y": int((has_y & ~has_m).sum()),
+            "n_with_hads": int(has_m.sum()),
+            "n_missing_hads_among_y": shown_count(int((has_y & ~has_m).sum()), cohort.mode),  # printed as is
             "n_analysed": int(frame["analysed"].sum())}
     return frame, flow
 
@@ -220,8 +225,9 @@ def heteroscedasticity_robust_se(x, m, y) -> dict[str, float]:
 
 
 def ledger_entries(results: MediationResults) -> list[LedgerEntry]:
-    """R9, R10: published r inside the Fisher 95% CI. R11, R12: published coefficient inside the OLS 95% CI.
-    R13: published share inside the percentile bootstrap 95% CI, unless that CI holds both 0% and 100%."""
+    """R9, R10 (published without a CI): published r inside the Fisher 95% CI. R11, R12 (published with a CI): the
+    book's rule for such figures, reproduced estimate inside the published 95% CI. R13: published share inside the
+    percentile bootstrap 95% CI, unless that CI holds both 0% and 100%."""
     rows = []
     for target_id, corr in (("R9", results.dose_vs_diminution), ("R10", results.dose_vs_depression)):
         rows.append(entry(target_id, corr.r, CHAPTER, verdict_inside_ci(target_value(target_id), corr.ci_low,
@@ -231,7 +237,7 @@ def ledger_entries(results: MediationResults) -> list[LedgerEntry]:
     for target_id, path, digits in (("R11", "b", 3), ("R12", "c_prime", 3)):
         low, high = ols.loc[path, "ci_low"], ols.loc[path, "ci_high"]
         rows.append(entry(target_id, ols.loc[path, "estimate"], CHAPTER,
-                          verdict_inside_ci(target_value(target_id), low, high), ci=(low, high),
+                          verdict_inside_published_ci(target_id, ols.loc[path, "estimate"]), ci=(low, high),
                           p_value=ols.loc[path, "p"], digits=digits,
                           note=f"OLS, n = {results.bootstrap.n}; per patient with HADS-D > 7 (R11) or per gram (R12), "
                                "in NPRS points per month"))
@@ -275,8 +281,12 @@ def glued_texts(results: MediationResults) -> dict[str, str]:
         if path in ols.index:
             texts[f"{key}_ci"] = fmt_ci(ols.loc[path, "ci_low"], ols.loc[path, "ci_high"], digits)
             texts[f"{key}_p"] = fmt_p_statement(ols.loc[path, "p"])
-    texts["a_direction"] = "less" if boot.loc["a", "estimate"] < 0 else "more"
-    texts["a_percent_per_g"] = f"{fmt_number(100 * abs(boot.loc['a', 'estimate']), 1)} percentage points"
+    # The direction is stated as a finding only when the 95% CI of path a excludes 0.
+    a_sign = "lower" if boot.loc["a", "estimate"] < 0 else "higher"
+    a_clear = not (ols.loc["a", "ci_low"] <= 0 <= ols.loc["a", "ci_high"])
+    texts["a_direction"] = a_sign if a_clear else f"not clearly related to the dose (the point estimate is {a_sign})"
+    texts["a_percent_per_g"] = (f"{fmt_number(100 * abs(boot.loc['a', 'estimate']), 1)} percentage points "
+                                f"{'fewer' if a_sign == 'lower' else 'more'}")
     texts["b_per_year"] = f"{fmt_number(12 * boot.loc['b', 'estimate'], 2)} points"
     texts.update({"prop": f"{fmt_number(estimate, 1)}%", "prop_perc_ci": f"{fmt_ci(perc_low, perc_high, 1)}%",
                   "prop_bc_ci": f"{fmt_ci(bc_low, bc_high, 1)}%",

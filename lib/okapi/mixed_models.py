@@ -84,6 +84,12 @@ def fit_pain_mixed_model(
         warnings.simplefilter("always")
         result = model.fit(reml=reml)
     messages = tuple(dict.fromkeys(str(w.message) for w in caught))
+    if messages or not result.converged:
+        # Re-raised as one warning so that a chapter cannot report such a fit silently: the book build turns any
+        # warning printed by a chapter into a build error.
+        warnings.warn(f"mixed model {fixed} (random {random}): "
+                      + ("did not converge; " if not result.converged else "") + "; ".join(messages),
+                      RuntimeWarning, stacklevel=2)
 
     names = list(model.exog_names)
     estimate = np.asarray(result.fe_params, dtype=float)

@@ -5,12 +5,17 @@ Each stored notebook carries the SHA-256 of everything its numbers depend on (it
 and the lock file). Any change to one of them makes the notebook stale: `make book` re-executes stale notebooks before
 building, and the tests fail on a committed stale notebook, so no edit can leave an old number in the book.
 
-Usage: python -m okapi.notebooks {status,regenerate} [--all] [--jobs N] [SOURCE ...]
+On a real extract (OKAPI_DATA_DIR), the committed notebooks are never touched: the book's sources are mirrored into
+`_build/extract-book/` (git-ignored) and executed and built there, so real-data results cannot end up in git.
+
+Usage: python -m okapi.notebooks {status,regenerate,book-dir} [--all] [--jobs N] [SOURCE ...]
 """
 
 import argparse
 import hashlib
 import os
+import re
+import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -23,8 +28,12 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from okapi import paths
+from okapi.data import is_committed_cohort
 
 STAMP_KEY = "okapi"
+EXTRACT_BOOK_DIR = paths.REPO_ROOT / "_build" / "extract-book"
+# What the book needs besides the chapters; mirrored for a real extract.
+BOOK_FILES = ("index.md", "_config.yml", "_toc.yml", "references.bib", "jupytext.toml")
 CELL_TIMEOUT_SECONDS = 900
 
 
@@ -142,13 +151,40 @@ def execute_notebook(source: Path) -> Path:
             None,
         )
         where = _code_cell_label(nb, failed) if failed is not None else "a code cell"
-        last_line = str(error).strip().splitlines()[-1] if str(error).strip() else repr(error)
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()  # the kernel colours its traceback
+        last_line = text.splitlines()[-1] if text else repr(error)
         raise ChapterExecutionError(f"{rel}: {where} raised {last_line}") from None
     _normalise(nb)
     nb.metadata[STAMP_KEY] = input_fingerprint(source)
     target = executed_path(source)
     nbformat.write(nb, target)
     return target
+
+
+def book_dir() -> Path:
+    """Where the book is executed and built: the repository for the committed cohort, else a git-ignored mirror."""
+    return paths.REPO_ROOT if is_committed_cohort(paths.cohort_dir()) else EXTRACT_BOOK_DIR
+
+
+def mirror_book_sources() -> Path:
+    """Copy the book's sources (not its executed notebooks) into EXTRACT_BOOK_DIR; return it."""
+    chapters = EXTRACT_BOOK_DIR / "chapters"
+    chapters.mkdir(parents=True, exist_ok=True)
+    for name in BOOK_FILES:
+        shutil.copyfile(paths.REPO_ROOT / name, EXTRACT_BOOK_DIR / name)
+    wanted = {source.name for source in paths.CHAPTERS_DIR.glob("*.md")}
+    for old in chapters.glob("*"):
+        if old.suffix in (".md", ".ipynb") and old.with_suffix(".md").name not in wanted:
+            old.unlink()
+    for name in wanted:
+        source, target = paths.CHAPTERS_DIR / name, chapters / name
+        if not target.exists() or target.read_bytes() != source.read_bytes():
+            shutil.copyfile(source, target)
+    return EXTRACT_BOOK_DIR
+
+
+def book_sources(root: Path) -> list[Path]:
+    return [root / "index.md", *sorted((root / "chapters").glob("*.md"))]
 
 
 def _execute_timed(source: Path) -> tuple[Path, float]:
@@ -168,13 +204,21 @@ def regenerate(sources, jobs: int = 1) -> list[tuple[Path, float]]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m okapi.notebooks", description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["status", "regenerate"])
+    parser.add_argument("action", choices=["status", "regenerate", "book-dir"])
     parser.add_argument("sources", nargs="*", help="Jupytext sources (default: every page of the book)")
     parser.add_argument("--all", action="store_true", help="regenerate even the notebooks that are up to date")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     args = parser.parse_args(argv)
 
-    sources = [Path(s).resolve() for s in args.sources] or paths.notebook_sources()
+    root = book_dir()
+    if args.action == "book-dir":
+        print(root)
+        return 0
+    if root != paths.REPO_ROOT:
+        mirror_book_sources()
+        print(f"Real extract ({paths.cohort_dir()}): executing a copy of the book in {shown(root)}; the committed "
+              "notebooks are left alone.", flush=True)
+    sources = [Path(s).resolve() for s in args.sources] or book_sources(root)
     shared = input_fingerprint(sources[0])
     report = [staleness(source, shared) for source in sources]
     if args.action == "status":

@@ -10,17 +10,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from okapi import paths
 from okapi.data import REAL
 from okapi.derive import BASELINE_MONTH, FINAL_MONTH, pain_long
 from okapi.effect_sizes import (ModelBasedEffectSize, PairedChange, StandardisedMeanChange, model_based_effect_size,
                                 paired_change, standardised_mean_change)
 from okapi.intervals import mean_ci, proportion_ci, sd_ci
-from okapi.ledger import (NOT_REPRODUCED, REPRODUCED, LedgerEntry, entry, printed_targets, published_figure,
+from okapi.ledger import (LedgerEntry, entry, printed_targets, published_figure,
                           published_value, verdict_inside_ci, verdict_inside_published_ci, verdict_summary)
 from okapi.mixed_models import (LinearCombination, MixedModelFit, fit_pain_mixed_model, linear_combination,
                                 predicted_means)
-from okapi.privacy import MIN_CELL
+from okapi.privacy import MIN_CELL, shown_count
 from okapi.report import and_list, fmt_estimate_ci, fmt_number, fmt_p, fmt_p_statement
 from okapi.targets import load_targets, target_value
 
@@ -302,8 +301,7 @@ def monthly_table(results: PainCourseResults) -> pd.DataFrame:
     return pd.DataFrame({
         "Month": monthly["month"].astype(str),
         # Real-data mode: a count of 1-4 patients is not printed (okapi.privacy).
-        "Patients answering": [f"<{MIN_CELL}" if results.mode == REAL and 0 < n < MIN_CELL else str(n)
-                               for n in monthly["n"]],
+        "Patients answering": [shown_count(int(n), results.mode) for n in monthly["n"]],
         "Observed mean (SD)": [("" if np.isnan(m) else f"{fmt_number(m, 2)} ({fmt_number(s, 2)})")
                                for m, s in zip(monthly["mean"], monthly["sd"])],
         "95% CI": ["" if np.isnan(lo) else f"{fmt_number(lo, 2)} to {fmt_number(hi, 2)}"

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from okapi import figures  # noqa: F401  (the book's shared rcParams)
+from okapi.privacy import is_small_count
 
 MONTHS = np.arange(13)
 GROUP_COLOURS = ("C0", "C3")  # not depressed, depressed
@@ -15,7 +16,7 @@ def _month_axis(ax) -> None:
     ax.set_xlim(-0.5, 12.5)
 
 
-def plot_pain_over_year(monthly: pd.DataFrame, curve: pd.DataFrame):
+def plot_pain_over_year(monthly: pd.DataFrame, curve: pd.DataFrame, min_count: int = 1):
     """Top: observed mean NPRS per month with its 95% CI, the model-based monthly means (time as categories), and
     the linear model's course with its 95% band. Bottom: patients answering each month."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.2), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
@@ -31,7 +32,9 @@ def plot_pain_over_year(monthly: pd.DataFrame, curve: pd.DataFrame):
                  fmt="s", color="C1", mfc="white", ms=4, capsize=2, label="Mixed model, time as categories (95% CI)")
     top.set_ylabel("Mean pain (NPRS, 0-10)")
     top.legend(frameon=False, fontsize=8, loc="upper right")
-    bottom.bar(monthly["month"], monthly["n"], color="0.6", width=0.7)
+    # Real-data mode (min_count=privacy.MIN_CELL): a month answered by 1-4 patients gets no bar.
+    answering = monthly["n"].astype(float).mask(monthly["n"].map(lambda n: is_small_count(n, min_count)).astype(bool))
+    bottom.bar(monthly["month"], answering, color="0.6", width=0.7)
     bottom.set_ylabel("Answering")
     bottom.set_xlabel("Month since inclusion")
     _month_axis(bottom)

@@ -6,10 +6,22 @@ or from the other cells of its row. Chapters that print totals next to suppresse
 
 from typing import Mapping, NamedTuple, Sequence
 
+import numpy as np
 import pandas as pd
 
 MIN_CELL = 5
 PATIENT_KEY = "patient_id"
+REAL_MODE = "real"  # okapi.data.REAL; repeated here so that this module imports nothing of the package
+
+
+def is_small_count(n, threshold: int = MIN_CELL) -> bool:
+    """The one rule: a count of 1..threshold-1 patients (zero discloses nobody) must not be printed."""
+    return 0 < n < threshold
+
+
+def shown_count(n: int, mode: str) -> str:
+    """A count as the book prints it: '<5' for 1-4 in real mode, the number otherwise."""
+    return f"<{MIN_CELL}" if mode == REAL_MODE and is_small_count(n) else str(n)
 
 
 class PatientLevelOutputError(RuntimeError):
@@ -41,7 +53,7 @@ def suppress_small_counts(
         raise ValueError("every percentage column must come from one of count_columns")
     marker = f"<{threshold}"
     result = table.copy()
-    small = {column: table[column].between(1, threshold - 1).fillna(False).to_numpy(dtype=bool)
+    small = {column: np.array([pd.notna(n) and is_small_count(n, threshold) for n in table[column]], dtype=bool)
              for column in count_columns}
     n_suppressed = 0
     for column in count_columns:
@@ -72,3 +84,8 @@ def guard_patient_level(df: pd.DataFrame, cohort) -> pd.DataFrame:
             "show an aggregate (counts, means) instead"
         )
     return df
+
+
+def min_shown_count(mode: str) -> int:
+    """The smallest count a figure may draw: MIN_CELL in real mode, 1 (everything) on the synthetic cohort."""
+    return MIN_CELL if mode == "real" else 1

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from okapi.privacy import is_small_count
 from okapi.report import fmt_count_percent, fmt_mean_sd, fmt_number
 
 PAIN_TYPE_LABELS = {"neuropathic": "Neuropathic pain", "fibromyalgia": "Fibromyalgia",
@@ -32,14 +33,16 @@ def _cell(patients: pd.DataFrame, row: Row, min_cell: int | None) -> str:
     observed = values.dropna()
     if observed.empty:
         return "-"
-    if row.summary == "mean_sd":
-        return fmt_mean_sd(observed, digits)
-    if row.summary == "median_iqr":
-        return _median_iqr(observed, digits)
+    if row.summary in ("mean_sd", "median_iqr"):
+        # A summary of 1-4 values is near enough those patients' own values (n = 1 is one patient's value).
+        if min_cell and is_small_count(len(observed), min_cell):
+            return f"<{min_cell}"
+        return fmt_mean_sd(observed, digits) if row.summary == "mean_sd" else _median_iqr(observed, digits)
     if row.summary == "count" or row.summary.startswith("level:"):
         hits = observed.astype(bool) if row.summary == "count" else observed == row.summary.split(":", 1)[1]
         count = int(hits.sum())
-        if min_cell and 0 < count < min_cell:
+        # The complement too: "12 (85.7%)" of 14 answers tells that 2 patients are without.
+        if min_cell and (is_small_count(count, min_cell) or is_small_count(len(observed) - count, min_cell)):
             return f"<{min_cell}"
         return fmt_count_percent(count, len(observed))
     raise ValueError(f"unknown summary {row.summary!r} for {row.column}")
@@ -51,15 +54,29 @@ def _missing(patients: pd.DataFrame, row: Row) -> int:
 
 def characteristics_table(patients: pd.DataFrame, rows: list[Row], by: str | None = None,
                           group_labels: dict | None = None, min_cell: int | None = None) -> pd.DataFrame:
-    """One row per characteristic; columns Overall and one per level of `by`; counts below `min_cell` suppressed."""
+    """One row per characteristic; columns Overall and one per level of `by`; counts below `min_cell` suppressed.
+
+    With `min_cell` (real-data mode) also hidden: summaries of fewer than `min_cell` values, group sizes and missing
+    counts of 1 to min_cell - 1 (all group sizes when one is small, since the others and the total would give it
+    back), and the Overall cell of a row with a hidden group cell (Overall minus the other groups would give it)."""
     groups = [("Overall", patients)]
     if by is not None:
         for level, label in (group_labels or {}).items():
             groups.append((label, patients[patients[by] == level]))
+    cells = {label: [_cell(subset, row, min_cell) for row in rows] for label, subset in groups}
+    hide_sizes = bool(min_cell) and any(is_small_count(len(subset), min_cell) for _, subset in groups[1:])
+    if min_cell and by is not None:
+        marker = f"<{min_cell}"
+        cells["Overall"] = ["hidden" if any(cells[label][i] == marker for label, _ in groups[1:]) else cell
+                            for i, cell in enumerate(cells["Overall"])]
     table = {"Characteristic": [row.label for row in rows]}
     for label, subset in groups:
-        table[f"{label} (n = {len(subset)})"] = [_cell(subset, row, min_cell) for row in rows]
-    table["Missing"] = [str(_missing(patients, row)) for row in rows]
+        size = f"<{min_cell}" if hide_sizes and label != "Overall" else str(len(subset))
+        table[f"{label} (n = {size})"] = cells[label]
+    missing = [_missing(patients, row) for row in rows]
+    table["Missing"] = [f"<{min_cell}" if min_cell and (is_small_count(m, min_cell)
+                                                        or is_small_count(len(patients) - m, min_cell)) else str(m)
+                        for m in missing]
     return pd.DataFrame(table)
 
 

@@ -91,12 +91,12 @@ def fit_trajectory_grid(long_df: pd.DataFrame, k_values=(1, 2, 3, 4, 5), degree:
     return table, fits
 
 
-def _failed_rules(row) -> list[str]:
+def failed_rules(row) -> list[str]:
     failed = []
     if row["n_classes"] > 1 and not row["relative_entropy"] > MIN_RELATIVE_ENTROPY:
-        failed.append(f"relative entropy {row['relative_entropy']:.2f} <= {MIN_RELATIVE_ENTROPY}")
+        failed.append(f"relative entropy {row['relative_entropy']:.3f} <= {MIN_RELATIVE_ENTROPY}")
     if not row["min_average_posterior"] > MIN_AVERAGE_POSTERIOR:
-        failed.append(f"a class has average posterior probability {row['min_average_posterior']:.2f}"
+        failed.append(f"a class has average posterior probability {row['min_average_posterior']:.3f}"
                       f" <= {MIN_AVERAGE_POSTERIOR}")
     if not row["smallest_class_share"] >= MIN_CLASS_SHARE:
         failed.append(f"smallest class {100 * row['smallest_class_share']:.1f}% < {100 * MIN_CLASS_SHARE:.0f}%")
@@ -117,7 +117,7 @@ def choose_number_of_classes(fit_table: pd.DataFrame, criterion: str = "bic"):
     """
     if fit_table.empty:
         raise ValueError("empty fit table")
-    rejected = {int(row["n_classes"]): _failed_rules(row) for _, row in fit_table.iterrows()}
+    rejected = {int(row["n_classes"]): failed_rules(row) for _, row in fit_table.iterrows()}
     admissible = fit_table[[not rejected[int(k)] for k in fit_table["n_classes"]]]
     best_overall = int(fit_table.loc[fit_table[criterion].idxmin(), "n_classes"])
     if admissible.empty:

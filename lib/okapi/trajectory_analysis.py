@@ -19,7 +19,7 @@ import pandas as pd
 from okapi.data import REAL, Cohort
 from okapi.derive import patient_summary, pain_long
 from okapi.ledger import NOT_REPRODUCED, REPRODUCED, LedgerEntry, entry, ledger_table
-from okapi.privacy import MIN_CELL
+from okapi.privacy import MIN_CELL, is_small_count, shown_count
 from okapi.report import fmt_number
 from okapi.tables import PAIN_TYPE_LABELS, Row, characteristics_table
 from okapi.targets import load_targets, target_value
@@ -28,7 +28,7 @@ from okapi.trajectories import (TrajectoryData, TrajectoryFit, average_posterior
                                 prepare_trajectory_data)
 # The admissibility rules of choose_number_of_classes, row by row (the fit table shows which solutions meet them).
 from okapi.trajectories_selection import (MIN_AVERAGE_POSTERIOR, MIN_CLASS_SHARE, MIN_RELATIVE_ENTROPY,
-                                          _failed_rules)
+                                          failed_rules)
 
 CHAPTER = "chapters/trajectories"
 K_VALUES = (1, 2, 3, 4, 5)
@@ -209,7 +209,9 @@ def observed_class_means(results: TrajectoryResults, fit: TrajectoryFit) -> pd.D
     table = (long.groupby(["trajectory_class", "month"], sort=True)["nprs"].agg(n="size", mean="mean")
              .reset_index())
     if results.mode == REAL:
-        table.loc[table["n"] < MIN_CELL, "mean"] = np.nan
+        small = table["n"].map(is_small_count).astype(bool)
+        table["n"] = table["n"].astype(float)  # the figure sizes points by n: a small cell loses it too
+        table.loc[small, ["n", "mean"]] = np.nan
     return table
 
 
@@ -251,7 +253,8 @@ def c6_checks(results: TrajectoryResults, fit: TrajectoryFit) -> pd.DataFrame:
     share = counts.div(counts.sum(axis=1).replace(0, np.nan), axis=0).fillna(0.0)
 
     def pct(pain_type: str, cls: int) -> str:
-        if results.mode == REAL and 0 < counts.loc[cls, pain_type] < MIN_CELL:
+        count, total = counts.loc[cls, pain_type], counts.loc[cls].sum()
+        if results.mode == REAL and (is_small_count(count) or is_small_count(total - count)):
             return f"<{MIN_CELL} patients"
         return fmt_number(100 * share.loc[cls, pain_type], 1) + "%"
 
@@ -273,10 +276,13 @@ def c6_checks(results: TrajectoryResults, fit: TrajectoryFit) -> pd.DataFrame:
                                  ("poorer physical quality of life", "sf12_pcs_baseline", "lowest"),
                                  ("poorer mental quality of life", "sf12_mcs_baseline", "lowest")):
         means = assigned.groupby("trajectory_class")[column].mean().reindex(classes)
+        observed = assigned.groupby("trajectory_class")[column].count().reindex(classes, fill_value=0)
         sign = 1.0 if worse == "highest" else -1.0
         holds = bool((sign * (means[severe] - means.drop(severe)) > 0).all())   # False when a mean is missing
+        shown = ["-" if not np.isfinite(m) else f"<{MIN_CELL} patients"
+                 if results.mode == REAL and is_small_count(n) else fmt_number(m, 1) for m, n in zip(means, observed)]
         rows.append((f"Severe group has {label} (C6)", f"the severe class has the {worse} mean at inclusion",
-                     " / ".join(fmt_number(m, 1) if np.isfinite(m) else "-" for m in means), holds))
+                     " / ".join(shown), holds))
     table = pd.DataFrame(rows, columns=["Statement", "Read here as", "Class values", "Holds"])
     table["Holds"] = ["not assessable (one class)" if fit.n_classes < 2 else ("yes" if h else "no")
                       for h in table["Holds"]]
@@ -335,7 +341,7 @@ def fit_table(results: TrajectoryResults) -> pd.DataFrame:
                 "Class shares, %": " / ".join(fmt_number(100 * p, 1) for p in model.fits[k].class_probabilities),
                 "Smallest class, %": fmt_number(100 * row["smallest_class_share"], 1),
                 "Best log-likelihood replicated": f"{int(row['n_replications'])} of {N_FINAL}",
-                "Meets every rule": "yes" if not _failed_rules(row) else "no",
+                "Meets every rule": "yes" if not failed_rules(row) else "no",
                 "Chosen": "yes" if k == model.chosen_k else "",
             })
     return pd.DataFrame(rows)
@@ -386,7 +392,7 @@ def glued_text(results: TrajectoryResults) -> dict[str, str]:
     k3 = results.published_k
     text = {
         "traj_n_patients": str(results.n_patients), "traj_n_classified": str(results.n_classified),
-        "traj_n_unclassified": str(results.n_patients - results.n_classified),
+        "traj_n_unclassified": shown_count(results.n_patients - results.n_classified, results.mode),
         "traj_n_observations": str(results.n_observations),
         "traj_k_range": f"{min(K_VALUES)} to {max(K_VALUES)}", "traj_n_starts": str(N_STARTS),
         "traj_n_final": str(N_FINAL), "traj_min_entropy": fmt_number(MIN_RELATIVE_ENTROPY, 1),
