@@ -78,7 +78,12 @@ def markdown_table(table: pd.DataFrame, caption: str, label: str, index: bool = 
     # A '|' inside a cell would end the cell early: escape it.
     cells = frame.astype(object).where(frame.notna(), "").map(lambda cell: str(cell).replace("|", "\\|"))
     body = cells.to_markdown(index=False, disable_numparse=True)
-    return Markdown(f":::{{table}} {caption}\n:name: {label}\n:align: center\n\n{body}\n:::\n")
+    # Relative column widths from the text they hold (capped, so one long note does not squeeze the rest). Without
+    # widths, LaTeX sets a long table's columns unwrapped and a wide one runs off the page.
+    widths = [min(max(len(str(column)), cells[column].str.len().max() if len(cells) else 0, 8), 40)
+              for column in cells.columns]
+    return Markdown(f":::{{table}} {caption}\n:name: {label}\n:align: center\n:widths: {' '.join(map(str, widths))}"
+                    f"\n\n{body}\n:::\n")
 
 
 def glue_figure(name: str, figure) -> None:
