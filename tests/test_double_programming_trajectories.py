@@ -1,6 +1,7 @@
 # Guards against a trajectory model that runs but answers wrongly: a wrong likelihood (dropped visits counted, a
 # wrong compound-symmetry determinant, a parameter count off by one, hence a wrong BIC) or an EM stuck below the
-# maximum. Checked against R flexmix (its own starts), visit-by-visit likelihoods, quadrature and an optimiser.
+# maximum. Checked against R flexmix (its own starts; on simulated cohorts and on the committed one), visit-by-visit
+# likelihoods, quadrature and an optimiser.
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -8,6 +9,8 @@ import pandas as pd
 import pytest
 from scipy import optimize, stats
 
+from okapi.data import load_cohort
+from okapi.derive import pain_long
 from okapi.paths import REPO_ROOT
 from okapi.rbridge import r_unavailable_reason, run_r_script
 from okapi.simulation_checks_trajectories import TrajectorySimulationSettings, simulate_trajectory_cohort
@@ -218,3 +221,34 @@ def test_double_programming_censored_model_without_censoring_is_normal_lcga():
                                              bounds=(-100.0, 100.0), n_starts=10, seed=4)
     assert censored.log_likelihood == pytest.approx(normal.log_likelihood, abs=1e-5)
     np.testing.assert_allclose(censored.coefficients, normal.coefficients, atol=1e-4)
+
+
+COMMITTED_K_VALUES, COMMITTED_STARTS = (1, 2, 3), 4
+
+
+@pytest.fixture(scope="module")
+def flexmix_on_committed_cohort():
+    reason = r_unavailable_reason(["flexmix", "mvtnorm"])
+    if reason:
+        pytest.skip(f"R flexmix reference unavailable: {reason}")
+    long_df = pain_long(load_cohort())[["patient_id", "years", "nprs"]]
+    out = run_r_script(FLEXMIX_SCRIPT, {"long": long_df}, timeout=240,
+                       extra_args=["lcga_common_variance", str(DEGREE), ",".join(map(str, COMMITTED_K_VALUES)),
+                                   str(COMMITTED_STARTS), "11", FLEXMIX_TOLERANCE, FLEXMIX_ITER_MAX])
+    return long_df, out["fits"].set_index("k"), out["parameters"]
+
+
+@pytest.mark.parametrize("k", COMMITTED_K_VALUES)
+def test_double_programming_flexmix_on_the_committed_cohort(flexmix_on_committed_cohort, k):
+    # The same checks on the book's own data: same likelihood at flexmix's estimates, same maximum, same curves.
+    long_df, fits, parameters = flexmix_on_committed_cohort
+    reference = fits.loc[k]
+    data = prepare_trajectory_data(long_df, DEGREE)
+    coefficients, priors, residual_variance, tau2 = flexmix_parameters(parameters, k)
+    ll_at_flexmix, _ = log_likelihood_at(data, coefficients, priors, residual_variance, tau2)
+    assert ll_at_flexmix == pytest.approx(reference["loglik"], abs=SAME_LIKELIHOOD_TOLERANCE)
+    fit = our_fit(long_df, "lcga_common_variance", k)
+    ml_variance = flexmix_variance_to_ml(residual_variance, "lcga_common_variance", data.n_observations, k)
+    ll_at_flexmix_ml, _ = log_likelihood_at(data, coefficients, priors, ml_variance, tau2)
+    assert fit.log_likelihood == pytest.approx(ll_at_flexmix_ml, abs=MAXIMUM_TOLERANCE)
+    np.testing.assert_allclose(fit.coefficients, coefficients, atol=COEFFICIENT_TOLERANCE)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from okapi import trajectory_analysis as ta
+from okapi import trajectory_report as tr
 from okapi.data import REAL, Cohort
 from okapi.derive import pain_long, patient_summary
 from okapi.ledger import NOT_REPRODUCED, REPRODUCED
@@ -39,7 +40,7 @@ def results(simulated):
 def test_bic_counts_patients_not_visits(results):
     n_patients = results.n_classified
     assert n_patients < results.n_observations
-    printed = ta.fit_table(results)
+    printed = tr.fit_table(results)
     for model in results.models.values():
         for k, fit in model.fits.items():
             row = printed[(printed["Model"] == model.label) & (printed["K"] == str(k))].iloc[0]
@@ -150,8 +151,8 @@ def test_results_do_not_depend_on_row_order(results, simulated):
     shuffled = ta.trajectory_analysis_from_data(long_df.sample(frac=1.0, random_state=rng).reset_index(drop=True),
                                                 patients.sample(frac=1.0, random_state=rng).reset_index(drop=True),
                                                 n_resamples=N_RESAMPLES)
-    assert ta.fit_table(shuffled).equals(ta.fit_table(results))
-    assert ta.glued_text(shuffled) == ta.glued_text(results)
+    assert tr.fit_table(shuffled).equals(tr.fit_table(results))
+    assert tr.glued_text(shuffled) == tr.glued_text(results)
     # Visits summed in another order change the last bits only.
     for moved, kept in zip(ta.ledger_entries(shuffled), ta.ledger_entries(results)):
         assert (moved.id, moved.verdict, moved.note) == (kept.id, kept.verdict, kept.note)

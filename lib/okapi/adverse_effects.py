@@ -19,7 +19,7 @@ from okapi.cohort_description import DEPRESSION_GROUPS
 from okapi.data import REAL, Cohort
 from okapi.derive import patient_summary
 from okapi.intervals import proportion_ci
-from okapi.ledger import LedgerEntry, entry, verdict_inside_ci
+from okapi.ledger import NOT_COMPARABLE, LedgerEntry, PublishedStatement, entry, verdict_inside_ci
 from okapi.privacy import MIN_CELL, is_small_count
 from okapi.report import fmt_count_percent, fmt_number, fmt_p_statement
 from okapi.tables import Row, characteristics_table
@@ -321,3 +321,13 @@ def plot_monthly_adverse_effects(results: AdverseEffectsResults):
     ax.legend(frameon=False, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def published_statements(results: AdverseEffectsResults) -> list[PublishedStatement]:
+    """R7: the paper called adverse effects 'in the normal range' without frequencies, so nothing can be compared."""
+    week1, trend = results.week1, results.trend_crude["month"]
+    course = ("fell" if trend.ci_high < 1 else "rose" if trend.ci_low > 1 else "did not clearly change")
+    finding = ("no frequencies were published, so the statement cannot be checked; here "
+               f"{fmt_number(100 * week1.share, 1)}% of the patients answering at week 1 reported an adverse effect, "
+               f"and the monthly share {course} over follow-up")
+    return [PublishedStatement("R7", "adverse effects were in the normal range", finding, NOT_COMPARABLE, CHAPTER)]

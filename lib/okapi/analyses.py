@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from okapi.data import Cohort, load_cohort
-from okapi.ledger import LedgerEntry
+from okapi.ledger import LedgerEntry, PublishedStatement
 
 # (what the step is, module, analysis function); in the order of the book's chapters.
 STEPS = (
@@ -29,12 +29,13 @@ STEPS = (
 class AnalysisRun:
     results: dict  # step name -> results object
     entries: list[LedgerEntry]
+    statements: list[PublishedStatement]  # published findings without a number
     seconds: dict  # step name -> wall time
 
 
 def run_analyses(cohort: Cohort, progress=None) -> AnalysisRun:
     """Run every step on the cohort; `progress(message)` is told when each step starts and ends."""
-    results, entries, seconds = {}, [], {}
+    results, entries, statements, seconds = {}, [], [], {}
     for number, (name, module_name, function_name) in enumerate(STEPS, 1):
         if progress:
             progress(f"[{number}/{len(STEPS)}] {name} ...")
@@ -44,9 +45,11 @@ def run_analyses(cohort: Cohort, progress=None) -> AnalysisRun:
         seconds[name] = time.perf_counter() - start
         results[name] = result
         entries.extend(module.ledger_entries(result))
+        if hasattr(module, "published_statements"):
+            statements.extend(module.published_statements(result))
         if progress:
             progress(f"[{number}/{len(STEPS)}] {name}: done in {seconds[name]:.1f} s")
-    return AnalysisRun(results, entries, seconds)
+    return AnalysisRun(results, entries, statements, seconds)
 
 
 def _rounded(value):
@@ -55,11 +58,12 @@ def _rounded(value):
     return round(value, 6) if isinstance(value, float) else value
 
 
-def ledger_json(cohort: Cohort, entries: list[LedgerEntry]) -> dict:
+def ledger_json(cohort: Cohort, run: AnalysisRun) -> dict:
     """The machine-readable ledger: aggregate estimates only, never a patient-level value."""
     return {
         "data": {"mode": cohort.mode, "n_patients": cohort.n_patients, "sha256": cohort.data_checksum},
-        "entries": [{key: _rounded(value) for key, value in item.as_dict().items()} for item in entries],
+        "entries": [{key: _rounded(value) for key, value in item.as_dict().items()} for item in run.entries],
+        "statements": [item.as_dict() for item in run.statements],
     }
 
 
@@ -78,6 +82,6 @@ def run_analyze_command(path: str, out: str) -> int:
         return 1
     run = run_analyses(cohort, progress=lambda message: print(message, file=sys.stderr, flush=True))
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(ledger_json(cohort, run.entries), indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {len(run.entries)} ledger entries to {target}")
+    target.write_text(json.dumps(ledger_json(cohort, run), indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {len(run.entries)} ledger entries and {len(run.statements)} published statements to {target}")
     return 0

@@ -34,6 +34,24 @@ class LedgerEntry:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class PublishedStatement:
+    """A published finding without a number (R7, R14, C6): what the paper said, what this book finds, a verdict."""
+    id: str
+    published: str  # the paper's statement, in this book's words
+    finding: str
+    verdict: str
+    chapter: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def statements_table(statements: list[PublishedStatement]) -> pd.DataFrame:
+    return pd.DataFrame([{"Id": s.id, "Published statement": s.published, "This book finds": s.finding,
+                          "Verdict": s.verdict, "Chapter": f"{{doc}}`{s.chapter}`"} for s in statements])
+
+
 def verdict_inside_ci(published: float, ci_low: float, ci_high: float) -> tuple[str, str]:
     inside = ci_low <= published <= ci_high
     return (REPRODUCED if inside else NOT_REPRODUCED), "published value inside the reproduced 95% CI"
