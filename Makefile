@@ -51,8 +51,8 @@ pdf: $(READY)
 	@# LaTeX's auxiliary files from an earlier build can break the next one: start clean (it takes seconds).
 	rm -rf $(BOOK_DIR)/_build/latex
 	$(BIN)/jupyter-book build $(BOOK_DIR) --builder pdflatex $(JB_STRICT)
-	@# Rebuild the HTML so that its download menu links the new PDF.
-	$(BIN)/jupyter-book build $(BOOK_DIR) $(JB_STRICT) >/dev/null
+	@# Rewrite every HTML page (--all) so that each download menu links the new PDF.
+	$(BIN)/jupyter-book build $(BOOK_DIR) --all $(JB_STRICT) >/dev/null
 	@echo "PDF: $(BOOK_DIR)/_build/latex/okapi-paper.pdf"
 
 ## data: regenerate the committed synthetic cohort (default seed) and its checksum manifest
