@@ -93,14 +93,18 @@ def published_value(target_id: str) -> str:
     return printed_targets().loc[target_id, "value"].replace("-", "\u2212")
 
 
+def printed_p_statement(p_reported: str) -> str:
+    """A published P value as prose: 'P = .02' or 'P < .001'."""
+    return f"P {p_reported[0]} {p_reported[1:]}" if p_reported[0] in "<>" else f"P = {p_reported}"
+
+
 def published_text(target: pd.Series) -> str:
     """A published figure as the paper printed it: value, (CI), P."""
     text = target["value"]
     if target["ci_low"]:
         text += f" ({target['ci_low']} to {target['ci_high']})"
-    p_value = target["p_reported"]
-    if p_value:
-        text += f"; P {p_value[0]} {p_value[1:]}" if p_value[0] in "<>" else f"; P = {p_value}"
+    if target["p_reported"]:
+        text += "; " + printed_p_statement(target["p_reported"])
     return text.replace("-", "\u2212")
 
 

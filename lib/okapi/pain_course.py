@@ -15,7 +15,7 @@ from okapi.derive import BASELINE_MONTH, FINAL_MONTH, pain_long
 from okapi.effect_sizes import (ModelBasedEffectSize, PairedChange, StandardisedMeanChange, model_based_effect_size,
                                 paired_change, standardised_mean_change)
 from okapi.intervals import mean_ci, proportion_ci, sd_ci
-from okapi.ledger import (LedgerEntry, entry, printed_targets, published_figure,
+from okapi.ledger import (LedgerEntry, entry, printed_p_statement, printed_targets, published_figure,
                           published_value, verdict_inside_ci, verdict_inside_published_ci, verdict_summary)
 from okapi.mixed_models import (LinearCombination, MixedModelFit, fit_pain_mixed_model, linear_combination,
                                 predicted_means)
@@ -224,11 +224,6 @@ def _published_change(prefix: str) -> str:
     return f"{a} ({b}) to {c} ({d})"
 
 
-def _published_p(target_id: str) -> str:
-    printed = printed_targets().loc[target_id]["p_reported"]
-    return f"{printed[0]} {printed[1:]}" if printed[0] in "<>" else f"= {printed}"
-
-
 def glued_text(results: PainCourseResults) -> dict[str, str]:
     """Every number of the chapter's prose, formatted."""
     linear = results.linear_fit
@@ -283,7 +278,7 @@ def glued_text(results: PainCourseResults) -> dict[str, str]:
             f"{key}_model_change": fmt_combination(change.model_change, 1),
             f"{key}_model_p": fmt_p_statement(change.model_change.p),
             f"{key}_published": _published_change(prefix),
-            f"{key}_published_p": "P " + _published_p(prefix + "c"),
+            f"{key}_published_p": printed_p_statement(printed_targets().loc[prefix + "c", "p_reported"]),
         })
     text.update(verdict_summary(ledger_entries(results), "pain"))
     return text
@@ -347,6 +342,8 @@ def sf12_table(results: PainCourseResults) -> pd.DataFrame:
     rows = []
     for outcome, (prefix, label) in SF12.items():
         change, paired = results.sf12[outcome], results.sf12[outcome].paired
+        # The column is headed P, so the published value without 'P' and '=': '.02', '< .001'.
+        published_p = printed_p_statement(printed_targets().loc[prefix + "c", "p_reported"])
         rows.append({
             "Score": label,
             "Month 0, mean (SD); n": f"{_mean_sd(change.baseline)}; {change.baseline.n}",
@@ -355,6 +352,6 @@ def sf12_table(results: PainCourseResults) -> pd.DataFrame:
                                           + f"; {fmt_p(paired.p)}"),
             "Mixed-model change (95% CI); P": (f"{fmt_combination(change.model_change, 1, label='')}; "
                                                f"{fmt_p(change.model_change.p)}"),
-            "Published": f"{_published_change(prefix)}; {_published_p(prefix + 'c').removeprefix('= ')}",
+            "Published": f"{_published_change(prefix)}; {published_p.removeprefix('P ').removeprefix('= ')}",
         })
     return pd.DataFrame(rows)
