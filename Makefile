@@ -41,7 +41,7 @@ status: $(READY)
 
 ## test: library tests, R reference checks, and a fresh re-execution of every chapter compared with what is published
 test: $(READY)
-	tools/system-deps.sh r tex pdftools
+	tools/system-deps.sh r tex pdftools browser
 	$(BIN)/python -m pytest $(NBVAL) tests index.ipynb chapters
 
 ## pdf: the paper through LaTeX (xelatex) in _build/latex/okapi-paper.pdf (installs TeX when run as root)

@@ -7,7 +7,6 @@ Rscript call (start-up, package loading and CSV exchange included; the LMM scrip
 removed). Run: .venv/bin/python benchmarks/bench_models.py
 """
 
-import statistics
 import time
 
 import numpy as np
@@ -18,6 +17,7 @@ from okapi.mixed_models import fit_pain_mixed_model
 from okapi.paths import REPO_ROOT
 from okapi.rbridge import r_unavailable_reason, run_r_script
 from okapi.simulation_checks import simulate_mediation_data, simulate_pain_panel
+from timing import median_seconds
 
 R_DIR = REPO_ROOT / "tests" / "r"
 REPEATS = 5
@@ -29,14 +29,6 @@ MODELS = {
     ),
 }
 
-
-def median_seconds(task, repeats: int = REPEATS) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        task()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def wall_seconds(task) -> tuple[float, object]:
@@ -75,7 +67,7 @@ def main() -> None:
         rows.append((label, python, r_inside, r_wall))
 
     x, m, y = mediation_data["x"], mediation_data["m"], mediation_data["y"]
-    python = median_seconds(lambda: bootstrap_mediation(x, m, y, n_boot=5000, seed=3))
+    python = median_seconds(lambda: bootstrap_mediation(x, m, y, n_boot=5000, seed=3), REPEATS)
     r_inside, r_wall = r_boot_times(mediation_data, 5000) if reason is None else (np.nan, np.nan)
     rows.append(("bootstrap a*b, 5,000 resamples", python, r_inside, r_wall))
 

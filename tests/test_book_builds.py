@@ -1,29 +1,14 @@
 # Guards against a book that builds but shows something other than what was computed: a warning (blank glued number,
 # broken reference) that did not fail the build, a glued number missing from its page, a page left out of the
 # sidebar, a reproduction page whose commit or data checksum is not the real one, and a PDF with "??" or without the
-# numbers the notebooks computed.
+# numbers the notebooks computed. The HTML and PDF builds are shared with the other book tests (tests/conftest.py).
 import html
-import json
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
-import nbformat
 import pytest
 
 from book_pages import docname, executed_notebooks, glued_texts, toc_docnames
 from okapi import buildinfo, paths
-from okapi.report import ARTIFACT_KEY
-
-JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
-STRICT = ["-W", "-n", "--keep-going"]
-
-
-def _build(builder: str, output: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([JUPYTER_BOOK, "build", str(paths.REPO_ROOT), "--path-output", str(output),
-                           "--builder", builder, *STRICT], capture_output=True, text=True, timeout=900)
 
 
 def _visible_text(page: str) -> str:
@@ -37,14 +22,6 @@ SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u20
 def _squeeze(text: str) -> str:
     """Whitespace removed and typographic quotes made straight (Sphinx curls the quotes of glued prose)."""
     return re.sub(r"\s+", "", text).translate(SMART_QUOTES)
-
-
-@pytest.fixture(scope="module")
-def html_book(tmp_path_factory):
-    output = tmp_path_factory.mktemp("book")
-    result = _build("html", output)
-    assert result.returncode == 0, "HTML build failed or warned:\n" + (result.stdout + result.stderr)[-4000:]
-    return output / "_build" / "html"
 
 
 def test_front_page_is_the_book_with_every_chapter_in_the_sidebar(html_book):
@@ -86,17 +63,9 @@ def test_bibliography_lists_both_papers(html_book):
 
 
 @pytest.fixture(scope="module")
-def pdf_build(tmp_path_factory):
-    missing = [tool for tool in ("xelatex", "latexmk", "pdftotext") if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"PDF not checked: {', '.join(missing)} not installed (`make test` installs them when run as root)")
-    output = tmp_path_factory.mktemp("paper")
-    result = _build("pdflatex", output)
-    assert result.returncode == 0, "PDF build failed or warned:\n" + (result.stdout + result.stderr)[-4000:]
-    latex = output / "_build" / "latex"
-    text = subprocess.run(["pdftotext", str(latex / "okapi-paper.pdf"), "-"], capture_output=True, text=True,
-                          check=True).stdout
-    return text, (latex / "okapi-paper.tex").read_text(encoding="utf-8")
+def pdf_build(paper):
+    """(extracted text, LaTeX source) of the session's one PDF build (tests/conftest.py)."""
+    return paper.text, paper.latex
 
 
 def _latex_text(source: str) -> str:

@@ -26,6 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = sub.add_parser("analyze", help="run every analysis of the book and write the reproduction ledger")
     analyze.add_argument("path", help="folder holding patients.csv, visits.csv, ketamine.csv")
     analyze.add_argument("--out", required=True, help="JSON file for the ledger (id, estimate, CI, P, verdict)")
+
+    study = sub.add_parser("simulation-study",
+                           help="the validation appendix's simulation study: bias, RMSE, coverage, class recovery")
+    study.add_argument("--replicates", type=int, default=200, help="simulated cohorts (default: 200, as in the book)")
+    study.add_argument("--workers", type=int, default=2, help="processes (default: 2)")
+    study.add_argument("--out", default=None, help="folder for CSV files: per-replicate estimates, performance, truths")
     return parser
 
 
@@ -47,6 +53,10 @@ def main(argv=None) -> int:
         from okapi.analyses import run_analyze_command
 
         return run_analyze_command(args.path, args.out)
+    if args.command == "simulation-study":
+        from okapi.simulation_study import run_simulation_study_command
+
+        return run_simulation_study_command(args.replicates, args.workers, args.out)
     parser.error(f"unknown command {args.command}")
     return 2
 

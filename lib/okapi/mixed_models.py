@@ -75,7 +75,7 @@ def fit_pain_mixed_model(
     as 0/1 so that a coefficient is named "depressed", not "depressed[T.True]".
     """
     outcome = fixed.split("~", 1)[0].strip()
-    data = _booleans_as_int(long_df.loc[long_df[outcome].notna()])
+    data = booleans_as_int(long_df.loc[long_df[outcome].notna()])
     model = smf.mixedlm(fixed, data, groups=group, re_formula=random, missing="drop")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -204,7 +204,7 @@ def linear_combination(fit: MixedModelFit, weights: Mapping[str, float]) -> Line
     )
 
 
-def _booleans_as_int(frame: pd.DataFrame) -> pd.DataFrame:
+def booleans_as_int(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with boolean columns as 0/1, the coding every fit and prediction uses."""
     frame = frame.copy()
     for column in frame.columns:
@@ -216,7 +216,7 @@ def _booleans_as_int(frame: pd.DataFrame) -> pd.DataFrame:
 def fixed_design_matrix(fit: MixedModelFit, new_data: pd.DataFrame) -> np.ndarray:
     """The fixed-effects design matrix of `new_data` under the fitted formula (same coding as the fit)."""
     spec = fit.statsmodels_result.model.data.model_spec
-    frame = _booleans_as_int(new_data)
+    frame = booleans_as_int(new_data)
     if hasattr(spec, "get_model_matrix"):  # formulaic backend
         return np.asarray(spec.get_model_matrix(frame), dtype=float)
     import patsy  # statsmodels' default backend

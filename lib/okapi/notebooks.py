@@ -8,10 +8,16 @@ building, and the tests fail on a committed stale notebook, so no edit can leave
 On a real extract (OKAPI_DATA_DIR), the committed notebooks are never touched: the book's sources are mirrored into
 `_build/extract-book/` (git-ignored) and executed and built there, so real-data results cannot end up in git.
 
+A chapter with a cell tagged `parameters` (papermill's convention) can be rerun with other settings, without editing
+it: `rerun SOURCE --set name=value ... --out FILE.ipynb` inserts a cell tagged `injected-parameters` after it (as
+papermill does), executes, and writes FILE; the committed notebook is never the target.
+
 Usage: python -m okapi.notebooks {status,regenerate,book-dir} [--all] [--jobs N] [SOURCE ...]
+       python -m okapi.notebooks rerun SOURCE [--set NAME=VALUE ...] --out FILE.ipynb
 """
 
 import argparse
+import ast
 import hashlib
 import os
 import re
@@ -130,11 +136,46 @@ def _normalise(nb) -> None:
             output.get("metadata", {}).pop("execution", None)
 
 
-def execute_notebook(source: Path) -> Path:
-    """Execute one Jupytext source in its own folder and write the executed .ipynb beside it."""
+def parameter_assignments(settings: list[str]) -> dict:
+    """NAME=VALUE pairs from the command line; VALUE is a Python literal (5, 0.5, (1, 2), None, 'text') or else a
+    plain string (a path)."""
+    values = {}
+    for item in settings:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise ValueError(f"--set {item!r}: expected NAME=VALUE with NAME a Python identifier")
+        try:
+            values[name.strip()] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            values[name.strip()] = text
+    return values
+
+
+def inject_parameters(nb, values: dict) -> None:
+    """Insert a cell tagged `injected-parameters` right after the cell tagged `parameters` (papermill's layout)."""
+    tagged = [i for i, cell in enumerate(nb.cells) if "parameters" in cell.metadata.get("tags", [])]
+    if len(tagged) != 1:
+        raise ValueError(f"expected exactly one cell tagged 'parameters', found {len(tagged)}")
+    defined = set()
+    for node in ast.walk(ast.parse(nb.cells[tagged[0]].source)):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            defined.add(node.id)
+    unknown = sorted(set(values) - defined)
+    if unknown:
+        raise ValueError(f"not parameters of this chapter: {unknown}; its parameters: {sorted(defined)}")
+    code = "\n".join(f"{name} = {value!r}" for name, value in values.items())
+    cell = nbformat.v4.new_code_cell(code, metadata={"tags": ["injected-parameters", "remove-cell"]})
+    nb.cells.insert(tagged[0] + 1, cell)
+
+
+def execute_notebook(source: Path, parameters: dict | None = None, target: Path | None = None) -> Path:
+    """Execute one Jupytext source in its own folder and write the executed .ipynb beside it (or to `target`,
+    with `parameters` injected after its parameters cell)."""
     source = Path(source).resolve()
     rel = shown(source)
     nb = jupytext.read(source)
+    if parameters:
+        inject_parameters(nb, parameters)
     client = NotebookClient(
         nb,
         timeout=CELL_TIMEOUT_SECONDS,
@@ -156,7 +197,7 @@ def execute_notebook(source: Path) -> Path:
         raise ChapterExecutionError(f"{rel}: {where} raised {last_line}") from None
     _normalise(nb)
     nb.metadata[STAMP_KEY] = input_fingerprint(source)
-    target = executed_path(source)
+    target = Path(target) if target is not None else executed_path(source)
     nbformat.write(nb, target)
     return target
 
@@ -204,11 +245,16 @@ def regenerate(sources, jobs: int = 1) -> list[tuple[Path, float]]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m okapi.notebooks", description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["status", "regenerate", "book-dir"])
+    parser.add_argument("action", choices=["status", "regenerate", "book-dir", "rerun"])
     parser.add_argument("sources", nargs="*", help="Jupytext sources (default: every page of the book)")
     parser.add_argument("--all", action="store_true", help="regenerate even the notebooks that are up to date")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="rerun: a parameter of the chapter's parameters cell (repeatable)")
+    parser.add_argument("--out", help="rerun: where to write the executed notebook")
     args = parser.parse_args(argv)
+    if args.action == "rerun":
+        return rerun(args.sources, args.set, args.out)
 
     root = book_dir()
     if args.action == "book-dir":
@@ -237,6 +283,28 @@ def main(argv=None) -> int:
     except ChapterExecutionError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    return 0
+
+
+def rerun(sources: list[str], settings: list[str], out: str | None) -> int:
+    """`rerun SOURCE --set ... --out FILE`: the chapter with other parameters, written to FILE only."""
+    if len(sources) != 1 or not out:
+        print("error: rerun needs one SOURCE and --out FILE.ipynb", file=sys.stderr)
+        return 2
+    source, target = Path(sources[0]).resolve(), Path(out).resolve()
+    if target.suffix != ".ipynb" or target == executed_path(source) or target.parent == paths.CHAPTERS_DIR:
+        print(f"error: --out {out}: write the rerun elsewhere than chapters/ (a .ipynb file); the committed "
+              "notebooks hold the book's published outputs", file=sys.stderr)
+        return 2
+    try:
+        values = parameter_assignments(settings)
+        start = time.perf_counter()
+        execute_notebook(source, values, target)
+    except (ValueError, ChapterExecutionError) as error:
+        print(f"error: {shown(source)}: {error}", file=sys.stderr)
+        return 1
+    print(f"{shown(source)} rerun with {values or 'its default parameters'} in {time.perf_counter() - start:.1f} s: "
+          f"{target}")
     return 0
 
 

@@ -4,6 +4,10 @@ Numbers are formatted here, in Python, and glued as text: the prose never carrie
 on how a numpy scalar renders (a numpy float glued with a format spec renders blank).
 """
 
+import os
+import re
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown
@@ -62,8 +66,19 @@ def fmt_mean_sd(values: pd.Series, digits: int = 1) -> str:
     return f"{fmt_number(values.mean(), digits)} ({fmt_number(values.std(ddof=1), digits)})"
 
 
-def glue_numbers(values: dict[str, str]) -> None:
-    """Glue several preformatted texts at once ({name: text})."""
+def glue_numbers(values: dict[str, str], page: str | None = None) -> None:
+    """Glue several preformatted texts at once ({name: text}).
+
+    With `page` (the chapter's own source, e.g. "sensitivity.md", relative to the chapter's folder), a library's
+    catalogue of texts is narrowed to the names the page cites as {glue:text}`name`, so that no glued value goes
+    unshown; a name the page cites that the catalogue lacks is an error here, not a blank in the book."""
+    if page is not None:
+        cited = set(re.findall(r"\{glue:text\}`([^`]+)`", Path(page).read_text(encoding="utf-8")))
+        prefix = os.path.commonprefix(list(values))  # the catalogue's own names, e.g. "sens_missing_"
+        lacking = sorted(name for name in cited - set(values) if prefix and name.startswith(prefix))
+        if lacking:
+            raise KeyError(f"{page} cites glued texts that were not computed: {lacking}")
+        values = {name: text for name, text in values.items() if name in cited}
     for name, text in values.items():
         glue_text(name, text)
 

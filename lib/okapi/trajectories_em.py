@@ -3,7 +3,8 @@
 Model: each patient belongs to one of K latent classes; given class k, y_ij = x(t_ij)' beta_k (+ b_i) + e_ij with
 x(t) a polynomial in years. Plain LCGA has no b_i (errors independent, variance common or per class). The
 random-intercept variant (a growth mixture model) adds b_i ~ N(0, tau2) shared by all classes, integrated out
-analytically: given the class, y_i is multivariate normal with compound-symmetric covariance sigma2 I + tau2 J.
+analytically: given the class, y_i is multivariate normal with compound-symmetric covariance sigma2 I + tau2 J
+(sigma2 common by default, or one per class with tau2 still common).
 
 Everything works on per-patient sufficient statistics (X'X, X'y, y'y, X'1, 1'y, n), so a missing visit simply
 has no row, and a whole batch of random starts is iterated at once with numpy broadcasting (no loop over patients).
@@ -152,7 +153,8 @@ def _solve_class_curves(data: TrajectoryData, posterior: np.ndarray, b_mean: np.
 
 def m_step(data: TrajectoryData, params: Parameters, posterior: np.ndarray, resid_sum: np.ndarray,
            random_intercept: bool, class_specific_variance: bool) -> Parameters:
-    """One EM update. With a random intercept, b_i is a second missing variable (its posterior is normal)."""
+    """One EM update. With a random intercept, b_i is a second missing variable (its posterior is normal, given the
+    class); its variance tau2 is common to all classes, the residual variance common or per class."""
     class_weight = posterior.sum(axis=1)                                           # (S, K)
     log_pi = np.log(np.maximum(class_weight, 1e-300)) - np.log(data.n_patients)
     n = data.n_obs[None, :, None]
@@ -174,8 +176,12 @@ def m_step(data: TrajectoryData, params: Parameters, posterior: np.ndarray, resi
     beta = _solve_class_curves(data, posterior, b_mean)
     rss, resid_sum_new = _residual_statistics(data, beta)
     expected_sq = rss - 2.0 * b_mean * resid_sum_new + n * b_second_moment      # E||y - X beta - b 1||^2
-    sigma2_new = (posterior * expected_sq).sum(axis=(1, 2)) / data.n_observations
     tau2_new = (posterior * b_second_moment).sum(axis=(1, 2)) / data.n_patients
+    if class_specific_variance:
+        # The class curve does not depend on sigma2_k, so updating it first and sigma2_k after is still exact EM.
+        sigma2_by_class = (posterior * expected_sq).sum(axis=1) / np.maximum((posterior * n).sum(axis=1), 1e-300)
+        return Parameters(beta, log_pi, np.maximum(sigma2_by_class, VARIANCE_FLOOR), np.maximum(tau2_new, 0.0))
+    sigma2_new = (posterior * expected_sq).sum(axis=(1, 2)) / data.n_observations
     k = beta.shape[1]
     return Parameters(beta, log_pi, np.repeat(np.maximum(sigma2_new, VARIANCE_FLOOR)[:, None], k, axis=1),
                       np.maximum(tau2_new, 0.0))
