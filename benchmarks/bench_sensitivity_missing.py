@@ -13,8 +13,8 @@ from okapi.derive import pain_long
 from okapi.sensitivity import SensitivitySettings
 from okapi.sensitivity_missing import run_missing_sensitivity
 from okapi.sensitivity_missing_imputation import (IMPUTATION_MODEL, MONTHS, YEARS, draw_imputations, pain_grid,
-from timing import median_seconds
                                                   pooled_over)
+from timing import median_seconds
 
 REPEATS = 3
 
