@@ -8,18 +8,12 @@ Wall-clock seconds, one run each (the machine is shared, so expect noise). Run:
 """
 
 import dataclasses
-import time
 
 from okapi import sensitivity_definitions, sensitivity_mediation
 from okapi.data import load_cohort
 from okapi.mixed_models import fit_pain_mixed_model
 from okapi.sensitivity import SensitivitySettings
-
-
-def seconds(task) -> float:
-    start = time.perf_counter()
-    task()
-    return time.perf_counter() - start
+from timing import median_seconds
 
 
 def main() -> None:
@@ -27,18 +21,18 @@ def main() -> None:
     settings = SensitivitySettings()
     rows = [("Mediation, honestly: 4 readings x "
              f"{settings.n_bootstrap} resamples + IKY curves",
-             seconds(lambda: sensitivity_mediation.run_mediation_sensitivity(cohort, settings)))]
+             median_seconds(lambda: sensitivity_mediation.run_mediation_sensitivity(cohort, settings), 1))]
     for workers in (1, 2):
         one = dataclasses.replace(settings, n_workers=workers)
         rows.append((f"Defining depression: 18 okapi.lmm_batch fits on {workers} process(es) + 12 bootstraps",
-                     seconds(lambda: sensitivity_definitions.run_definitions_sensitivity(cohort, one))))
+                     median_seconds(lambda: sensitivity_definitions.run_definitions_sensitivity(cohort, one), 1)))
     original = sensitivity_definitions._fit_pain_model
     sensitivity_definitions._fit_pain_model = lambda long_df, fixed: fit_pain_mixed_model(long_df, fixed, "~years")
     try:
         for workers in (1, 2):
             one = dataclasses.replace(settings, n_workers=workers)
             rows.append((f"Defining depression: 18 statsmodels fits on {workers} process(es) + 12 bootstraps",
-                         seconds(lambda: sensitivity_definitions.run_definitions_sensitivity(cohort, one))))
+                         median_seconds(lambda: sensitivity_definitions.run_definitions_sensitivity(cohort, one), 1)))
     finally:
         sensitivity_definitions._fit_pain_model = original
     width = max(len(label) for label, _ in rows)

@@ -21,6 +21,20 @@ def docname(notebook: Path) -> str:
     return str(notebook.relative_to(paths.REPO_ROOT).with_suffix(""))
 
 
+def shown_by_myst(text: str) -> str:
+    """What MyST-NB shows for a stored glued text: str(literal_eval(text)) when it is a Python literal."""
+    try:
+        return str(literal_eval(text))
+    except (SyntaxError, ValueError):
+        return text
+
+
+def texts_myst_would_change(texts: dict[str, str]) -> dict[str, str]:
+    """{name: what would be shown} for the texts MyST-NB would not show as written ("1.60" as 1.6, "5, 7" as a
+    tuple), were they stored bare."""
+    return {name: shown_by_myst(text) for name, text in texts.items() if shown_by_myst(text) != text}
+
+
 def glued_texts(notebook: Path) -> dict[str, str]:
     """{glue name: the text the book shows for it} for every text value glued in a stored notebook."""
     values = {}
@@ -29,11 +43,7 @@ def glued_texts(notebook: Path) -> dict[str, str]:
             scrap = output.get("metadata", {}).get("scrapbook")
             text = output.get("data", {}).get(GLUE_PREFIX + "text/plain")
             if scrap and text is not None and GLUE_PREFIX + "image/png" not in output.get("data", {}):
-                # MyST-NB shows str(literal_eval(text)) when the stored text is a Python literal.
-                try:
-                    values[scrap["name"]] = str(literal_eval(text))
-                except (SyntaxError, ValueError):
-                    values[scrap["name"]] = text
+                values[scrap["name"]] = shown_by_myst(text)
     return values
 
 

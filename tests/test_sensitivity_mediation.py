@@ -12,6 +12,7 @@ import statsmodels.api as sm
 from scipy import optimize
 
 from okapi import sensitivity_mediation as smed
+from okapi.codebook import DAYS_PER_MONTH
 from okapi.data import load_cohort
 from okapi.mediation import bootstrap_indices, indirect_effect_sensitivity, mediation_paths
 from okapi.sensitivity import NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED, SensitivitySettings
@@ -90,11 +91,11 @@ def test_change_reading_ignores_pain_and_dose_outside_its_windows(cohort):
     given_on = pd.to_datetime(cohort.ketamine["date"])
     day = (given_on - pd.to_datetime(cohort.ketamine["patient_id"].map(inclusion))).dt.days
     ketamine = cohort.ketamine.copy()
-    ketamine.loc[day.to_numpy() >= month * smed.DAYS_PER_MONTH, "dose_mg"] *= 7  # dose after the mediator
+    ketamine.loc[day.to_numpy() >= month * DAYS_PER_MONTH, "dose_mg"] *= 7  # dose after the mediator
     changed = smed.change_frame(dataclasses.replace(cohort, visits=visits, ketamine=ketamine), month)
     pd.testing.assert_frame_equal(base, changed)
     # ... while the early dose itself is what X holds (independent sum over the first `month` months)
-    early = cohort.ketamine.loc[day.to_numpy() < month * smed.DAYS_PER_MONTH].groupby("patient_id")["dose_mg"].sum()
+    early = cohort.ketamine.loc[day.to_numpy() < month * DAYS_PER_MONTH].groupby("patient_id")["dose_mg"].sum()
     np.testing.assert_allclose(base["dose_g"], base["patient_id"].map(early).fillna(0).to_numpy() / 1000)
     assert (base["hads_d_change"] == base["hads_d_later"] - base["hads_d_baseline"]).all()
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from okapi.codebook import DAYS_PER_MONTH
 from okapi.cohort_description import DEPRESSION_GROUPS
 from okapi.data import REAL, Cohort
 from okapi.derive import patient_summary
@@ -26,7 +27,6 @@ from okapi.tables import Row, characteristics_table
 from okapi.targets import target_value
 
 CHAPTER = "chapters/adverse_effects"
-DAYS_PER_MONTH = 365.25 / 12
 FOLLOW_UP_MONTHS = np.arange(1, 13)
 TREATMENTS = {"opioid": "Opioid", "antidepressant": "Antidepressant",
               "antiepileptic": "Antiepileptic (gabapentinoid)", "anxiolytic": "Anxiolytic (benzodiazepine or other)"}
@@ -257,6 +257,7 @@ def glued_texts(results: AdverseEffectsResults) -> dict[str, str]:
     difference, low, high = results.week1_difference
     texts = {
         "n_patients": str(results.n_patients),
+        "days_per_month": f"{fmt_number(DAYS_PER_MONTH * 12, 2)}/12 days",
         "week1": _share_text(results.week1),
         "week1_assessed": fmt_count_percent(results.week1_assessed.count, results.week1_assessed.total),
         "published_week1": f"{target_value('C7a'):.0f} of {target_value('C7b'):.0f} "

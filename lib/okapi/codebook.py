@@ -23,6 +23,9 @@ from okapi import paths
 
 TYPES = ("string", "integer", "number", "date", "category", "binary")
 CHECK_NAMES = ("unique", "unique_with", "references", "every_patient_has", "days_from")
+# Month m of follow-up (visits.csv `month`) is days [(m - 1), m) x DAYS_PER_MONTH after inclusion: the convention by
+# which the generator places administrations and the analyses assign a dated administration to a monthly call.
+DAYS_PER_MONTH = 365.25 / 12
 
 
 class CodebookError(ValueError):

@@ -4,6 +4,11 @@ import numpy as np
 from scipy import stats
 
 
+def excludes_zero(low: float, high: float) -> bool:
+    """The interval [low, high] lies wholly on one side of zero (a missing limit never excludes it)."""
+    return low > 0 or high < 0
+
+
 def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
     values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]

@@ -18,6 +18,7 @@ from scipy import optimize, stats
 
 from okapi.data import Cohort
 from okapi.derive import HADS_D_CUTOFF, patient_summary
+from okapi.intervals import excludes_zero
 from okapi.ledger import (NOT_COMPARABLE, LedgerEntry, PublishedStatement, entry, printed_targets, published_figure,
                           verdict_inside_ci, verdict_inside_published_ci)
 from okapi.mediation import MediationBootstrap, bootstrap_mediation, statsmodels_mediation
@@ -347,11 +348,11 @@ def published_statements(results: MediationResults) -> list[PublishedStatement]:
     """R14, the paper's conclusion, checked path by path; it cannot be reproduced as a causal claim."""
     ols = results.bootstrap.ols
 
-    def excludes_zero(path: str) -> bool:
-        return not (ols.loc[path, "ci_low"] <= 0 <= ols.loc[path, "ci_high"])
+    def excludes(path: str) -> str:
+        return "excludes" if excludes_zero(ols.loc[path, "ci_low"], ols.loc[path, "ci_high"]) else "includes"
 
-    finding = (f"depression path b: 95% CI {'excludes' if excludes_zero('b') else 'includes'} 0; dose's direct path "
-               f"c': 95% CI {'excludes' if excludes_zero('c_prime') else 'includes'} 0; anxiety not analysed here; "
+    finding = (f"depression path b: 95% CI {excludes('b')} 0; dose's direct path "
+               f"c': 95% CI {excludes('c_prime')} 0; anxiety not analysed here; "
                "baseline depression precedes the dose, so it cannot mediate it causally")
     return [PublishedStatement("R14", "depression, not ketamine dose or anxiety, mediated the association of ketamine "
                                "with pain diminution", finding, NOT_COMPARABLE, CHAPTER)]

@@ -18,6 +18,7 @@ import statsmodels.api as sm
 from okapi import depression_pain, pain_course
 from okapi.data import Cohort
 from okapi.derive import pain_long
+from okapi.intervals import excludes_zero
 from okapi.lmm_batch import fit_random_slope_model
 from okapi.mediation import PATHS, bootstrap_mediation, mediation_paths
 from okapi.mediation_analysis import BOOT_SEED, N_BOOT, mediation_dataset
@@ -35,17 +36,11 @@ READINGS = {"primary": "Primary (no centre)", "clustered": "Centre-clustered SEs
             "fixed_effects": "Centre fixed effects, centre bootstrap"}
 
 
-def _fit_pain_model(long_df: pd.DataFrame, fixed: str) -> MixedModelFit:
-    """The primary (patient-level) mixed model, by the vectorised fit that tests/test_double_programming_lmm_batch.py
-    checks against statsmodels and lme4."""
-    return fit_random_slope_model(long_df, fixed)
-
-
 # --- pain models ---------------------------------------------------------------------------------------------------
 @dataclass
 class PainModelPair:
     label: str
-    primary: MixedModelFit                 # without centres (okapi.mixed_models)
+    primary: MixedModelFit                 # without centres (the primary model, by okapi.lmm_batch)
     with_centre: MixedModelFit             # + (1 | centre)
     without_centre_reml: MixedModelFit     # our REML with var(centre) = 0: the LRT's null on the same footing
 
@@ -71,7 +66,7 @@ def fit_pain_pairs(long_df: pd.DataFrame) -> dict[str, PainModelPair]:
     specs = {"decline": ("Pain over time (pain chapter)", pain, pain_course.LINEAR_TIME),
              "interaction": ("Time x depression, linear time", depression, depression_pain.LINEAR_GROUP),
              "omnibus": ("Time x depression, time as categories", depression, depression_pain.CATEGORICAL_GROUP)}
-    return {key: PainModelPair(label, _fit_pain_model(data, fixed), fit_centre_mixed_model(data, fixed),
+    return {key: PainModelPair(label, fit_random_slope_model(data, fixed), fit_centre_mixed_model(data, fixed),
                                fit_centre_mixed_model(data, fixed, with_centre=False))
             for key, (label, data, fixed) in specs.items()}
 
@@ -212,10 +207,6 @@ PATH_LABELS = {"a": ("a: dose -> depression", 3), "b": ("b: depression -> diminu
                "indirect": ("a \u00d7 b: indirect", 4), "proportion_mediated": ("a \u00d7 b / c, %", 1)}
 
 
-def _excludes_zero(low: float, high: float) -> bool:
-    return not (low <= 0 <= high)
-
-
 def _combo(combo: LinearCombination, digits: int) -> str:
     return fmt_estimate_ci(combo.estimate, combo.ci_low, combo.ci_high, digits)
 
@@ -239,7 +230,7 @@ def mediation_holds(reading: MediationReading) -> bool:
     and most of it: the total effect c and the indirect effect a x b both with a 95% CI excluding 0, same sign, and
     a proportion mediated a x b / c above 50% (and at most 100%)."""
     indirect, total = _path(reading, "indirect"), _path(reading, "c")
-    return (_excludes_zero(*indirect[1:]) and _excludes_zero(*total[1:])
+    return (excludes_zero(*indirect[1:]) and excludes_zero(*total[1:])
             and np.sign(indirect[0]) == np.sign(total[0]) and 0.5 < indirect[0] / total[0] <= 1.0)
 
 
@@ -247,9 +238,9 @@ def _mediation_reason(reading: MediationReading) -> str:
     """Why mediation_holds fails, in words ('' when it holds)."""
     indirect, total = _path(reading, "indirect"), _path(reading, "c")
     reasons = []
-    if not _excludes_zero(*total[1:]):
+    if not excludes_zero(*total[1:]):
         reasons.append("the CI of c includes 0, so there is no association of dose with diminution to mediate")
-    if not _excludes_zero(*indirect[1:]):
+    if not excludes_zero(*indirect[1:]):
         reasons.append("the CI of a \u00d7 b includes 0")
     if not reasons and np.sign(indirect[0]) != np.sign(total[0]):
         reasons.append("a \u00d7 b and c have opposite signs")
@@ -272,7 +263,7 @@ def verdicts(results: CentreResults) -> list[Verdict]:
     test = omnibus(results.pain["omnibus"].with_centre)
     out.append(Verdict(
         "depression_interaction", analysis,
-        SURVIVED if same_sign and _excludes_zero(inter.ci_low, inter.ci_high) else NOT_SURVIVED,
+        SURVIVED if same_sign and excludes_zero(inter.ci_low, inter.ci_high) else NOT_SURVIVED,
         f"With a random centre intercept, the time \u00d7 depression interaction is {_combo(inter, 3)} points per "
         "month "
         f"(omnibus test with time as categories {fmt_p_statement(test.p)}), against {_combo(inter_primary, 3)} "
@@ -288,7 +279,7 @@ def verdicts(results: CentreResults) -> list[Verdict]:
             f"a \u00d7 b / c is {fmt_number(100 * reading.estimates['proportion_mediated'], 1)}%"
             + _mediation_reason(reading) + "."))
         direct, total_ci = reading.ols.loc["c_prime"], reading.ols.loc["c"]
-        dose_null = not _excludes_zero(direct["ci_low"], direct["ci_high"]) and not _excludes_zero(
+        dose_null = not excludes_zero(direct["ci_low"], direct["ci_high"]) and not excludes_zero(
             total_ci["ci_low"], total_ci["ci_high"])
         out.append(Verdict(
             "dose_not", what, SURVIVED if dose_null else NOT_SURVIVED,

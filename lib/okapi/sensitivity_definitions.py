@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 
 from okapi.derive import HADS_D_CUTOFF, patient_summary, pain_long
+from okapi.intervals import excludes_zero
 from okapi.ledger import published_figure
+from okapi.lmm_batch import fit_random_slope_model
 from okapi.mediation import bootstrap_mediation
 from okapi.mediation_analysis import mediation_dataset
-from okapi.lmm_batch import fit_random_slope_model
 from okapi.mixed_models import linear_combination, wald_test
 from okapi.parallel import map_in_processes
 from okapi.pain_course import canonical_order
@@ -197,10 +198,6 @@ def _row(table: pd.DataFrame, scale: str, coding: str, model: str) -> pd.Series:
     return table.loc[(table["scale"] == scale) & (table["coding"] == coding) & (table["model"] == model)].iloc[0]
 
 
-def _excludes_zero(low: float, high: float) -> bool:
-    return low > 0 or high < 0
-
-
 def _in_direction(low: float, high: float, sign: float) -> bool:
     """The 95% CI lies wholly on the side of zero given by `sign`."""
     return (low > 0) if sign > 0 else (high < 0)
@@ -226,9 +223,9 @@ def _coding_words(results: DefinitionsResults, coding: str) -> str:
 def _separates(anxiety: tuple[float, float], depression: tuple[float, float]) -> str:
     """anxiety_not's rule for one role, both scales in one model: anxiety's 95% CI excluding zero overturns it;
     otherwise depression's excluding zero supports it; neither excluding zero means the two cannot be told apart."""
-    if _excludes_zero(*anxiety):
+    if excludes_zero(*anxiety):
         return NOT_SURVIVED
-    return SURVIVED if _excludes_zero(*depression) else NOT_ASSESSABLE
+    return SURVIVED if excludes_zero(*depression) else NOT_ASSESSABLE
 
 
 def keyed_verdicts(results: DefinitionsResults) -> dict[str, Verdict]:

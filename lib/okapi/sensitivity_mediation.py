@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from okapi.codebook import DAYS_PER_MONTH
 from okapi.derive import HADS_D_CUTOFF
 from okapi.mediation import SensitivityCurve, bootstrap_indices, indirect_effect_sensitivity, mediation_paths
 from okapi.mediation_analysis import MIN_SCORES, MIN_SPAN_MONTHS, MG_PER_G, mediation_dataset, pain_diminution
@@ -28,7 +29,6 @@ from okapi.report import and_list, fmt_estimate_ci, fmt_number
 from okapi.sensitivity import NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED, SensitivitySettings, Verdict
 from okapi.targets import target_value
 
-DAYS_PER_MONTH = 365.25 / 12
 LEVEL = 0.95
 READINGS = ("published", "moderator", "change", "time")
 MEDIATION_READINGS = ("published", "change", "time")  # the ones with an indirect effect and an IKY curve

@@ -17,7 +17,7 @@ from okapi import lmm_batch
 from okapi.data import REAL
 from okapi.derive import pain_long
 from okapi.ledger import published_figure
-from okapi.mixed_models import LinearCombination, MixedModelFit, linear_combination
+from okapi.mixed_models import LinearCombination, linear_combination
 from okapi.privacy import MIN_CELL, shown_count
 from okapi.report import fmt_estimate_ci, fmt_number, fmt_p
 from okapi.sensitivity import NOT_SURVIVED, SURVIVED, SensitivitySettings, Verdict
@@ -28,11 +28,6 @@ from okapi.sensitivity_missing_imputation import (IMPUTATION_MODEL, MONTHS, PER_
 from okapi.targets import target_value
 
 DECLINE_MODEL = "nprs ~ years"
-
-
-def _fit_pain_model(long_df: pd.DataFrame, fixed: str) -> MixedModelFit:
-    """The primary mixed model (random intercept + slope on years, REML), fast implementation."""
-    return lmm_batch.fit_random_slope_model(long_df, fixed)
 
 
 @dataclass(frozen=True)
@@ -103,8 +98,8 @@ def missing_data_from_long(analysis: pd.DataFrame, settings: SensitivitySettings
     analysis = analysis.sort_values(["patient_id", "month"], kind="stable").reset_index(drop=True)
     grid = pain_grid(analysis)
     imputations = draw_imputations(grid, settings.n_imputations, settings.seed)
-    dl_decline_fit = _fit_pain_model(analysis, DECLINE_MODEL)
-    dl_full_fit = _fit_pain_model(analysis, IMPUTATION_MODEL)
+    dl_decline_fit = lmm_batch.fit_random_slope_model(analysis, DECLINE_MODEL)
+    dl_full_fit = lmm_batch.fit_random_slope_model(analysis, IMPUTATION_MODEL)
     share_depressed = float(grid.depressed.mean())
     dl_decline = linear_combination(dl_decline_fit, {"years": 1.0})
     dl_interaction = linear_combination(dl_full_fit, {"years:depressed": PER_MONTH})
@@ -173,7 +168,7 @@ def _subset_fit(rows: pd.DataFrame, formula: str, mode: str) -> tuple[LinearComb
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="mixed model", category=RuntimeWarning)
-            fit = _fit_pain_model(rows, formula)
+            fit = lmm_batch.fit_random_slope_model(rows, formula)
     except (ValueError, np.linalg.LinAlgError) as error:
         return None, f"not estimable ({error})"
     if not fit.converged:

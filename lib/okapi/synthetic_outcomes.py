@@ -8,9 +8,8 @@ numbers).
 import numpy as np
 from scipy.special import expit, logit
 
+from okapi.codebook import DAYS_PER_MONTH
 from okapi.synthetic_patients import MONTHS, class_mean_curves, class_shares, hads_d_class_means
-
-DAYS_PER_MONTH = 365.25 / 12
 
 
 def draw_follow_up(p: dict, administrations: dict, v: dict, streams: dict) -> dict[str, np.ndarray]:
