@@ -11,7 +11,7 @@ JB_STRICT := -W -n --keep-going
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .DEFAULT_GOAL := book
-.PHONY: book outputs status test pdf data lock clean
+.PHONY: help book outputs status test test-fast r-results pdf data lock clean
 
 $(READY): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: install Python 3.11 (Debian: apt-get install python3 python3-venv)" >&2; exit 1; }
@@ -24,30 +24,39 @@ $(READY): requirements.txt pyproject.toml
 
 # The folder the book is built from: the repository, or (with OKAPI_DATA_DIR set) a git-ignored copy in
 # _build/extract-book, so that real-data outputs never land in the committed notebooks.
-BOOK_DIR = $(shell $(BIN)/python -m okapi.notebooks book-dir)
+BOOK_DIR = $(shell $(BIN)/python -m okapi.book.notebooks book-dir)
 
 ## book: re-execute the chapters whose inputs changed, then build the HTML book in _build/html
 book: $(READY)
-	$(BIN)/python -m okapi.notebooks regenerate
+	$(BIN)/python -m okapi.book.notebooks regenerate
 	$(BIN)/jupyter-book build $(BOOK_DIR) $(JB_STRICT)
 
 ## outputs: re-execute every chapter from scratch and store its outputs
 outputs: $(READY)
-	$(BIN)/python -m okapi.notebooks regenerate --all
+	$(BIN)/python -m okapi.book.notebooks regenerate --all
 
 ## status: which stored chapter outputs are stale, and why
 status: $(READY)
-	$(BIN)/python -m okapi.notebooks status
+	$(BIN)/python -m okapi.book.notebooks status
 
 ## test: library tests, R reference checks, and a fresh re-execution of every chapter compared with what is published
 test: $(READY)
 	tools/system-deps.sh r tex pdftools browser
 	$(BIN)/python -m pytest $(NBVAL) tests index.ipynb chapters
 
+## test-fast: the library tests only (no R, browser, PDF, chapter execution or slow checks), on both cores
+test-fast: $(READY)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not (r or browser or pdf or notebooks or slow)" tests
+
+## r-results: rerun the R reference checks live and freeze R's outputs in tests/results (commit them)
+r-results: $(READY)
+	tools/system-deps.sh --required r
+	OKAPI_FREEZE_R=1 $(BIN)/python -m pytest -m r tests
+
 ## pdf: the paper through LaTeX (xelatex) in _build/latex/okapi-paper.pdf (installs TeX when run as root)
 pdf: $(READY)
 	tools/system-deps.sh --required tex
-	$(BIN)/python -m okapi.notebooks regenerate
+	$(BIN)/python -m okapi.book.notebooks regenerate
 	@# LaTeX's auxiliary files from an earlier build can break the next one: start clean (it takes seconds).
 	rm -rf $(BOOK_DIR)/_build/latex
 	$(BIN)/jupyter-book build $(BOOK_DIR) --builder pdflatex $(JB_STRICT)
@@ -68,5 +77,10 @@ lock:
 	mv requirements.txt.new requirements.txt
 	rm -rf .lock-venv
 
+## clean: remove _build/
 clean:
 	rm -rf _build
+
+## help: this list
+help:
+	@sed -n 's/^## \([a-z-]*\): /  make \1\t/p' $(MAKEFILE_LIST) | expand -t 20

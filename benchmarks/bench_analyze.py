@@ -5,8 +5,8 @@ Run: .venv/bin/python benchmarks/bench_analyze.py
 
 import time
 
-from okapi.analyses import run_analyses
-from okapi.data import load_cohort
+from okapi.chapters.registry import run_analyses
+from okapi.data.loading import load_cohort
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from okapi import paths
-from okapi.notebooks import execute_notebook
+from okapi.book.notebooks import execute_notebook
 
 DEFAULT = ("chapters/sensitivity.md", "chapters/simulation_study.md")
 

@@ -1,5 +1,5 @@
-"""Seconds per REML fit of the pain model: statsmodels (okapi.mixed_models) against the vectorised fit
-(okapi.lmm_batch), on the committed cohort's depression analysis set, plus a batch of imputed outcome vectors on the
+"""Seconds per REML fit of the pain model: statsmodels (okapi.models.mixed_models) against the vectorised fit
+(okapi.models.lmm_batch), on the committed cohort's depression analysis set, plus a batch of imputed outcome vectors on the
 complete grid of patient-months (iterative fits, and the closed form that applies to complete grids).
 
 Run: .venv/bin/python benchmarks/bench_lmm_batch.py   (median of REPEATS runs; prints one table)
@@ -9,11 +9,11 @@ Run: .venv/bin/python benchmarks/bench_lmm_batch.py   (median of REPEATS runs; p
 import numpy as np
 import pandas as pd
 
-from okapi import lmm_batch
-from okapi.data import load_cohort
-from okapi.derive import pain_long
-from okapi.mixed_models import fit_pain_mixed_model
-from okapi.pain_course import canonical_order
+from okapi.models import lmm_batch
+from okapi.data.loading import load_cohort
+from okapi.data.derive import pain_long
+from okapi.models.mixed_models import fit_pain_mixed_model
+from okapi.chapters.pain import canonical_order
 from timing import median_seconds
 
 REPEATS = 5

@@ -1,23 +1,27 @@
 """Speed of the model code against R on one OKAPI-sized simulated data set (329 patients x 13 months).
 
-Prints one table: a mixed-model fit (statsmodels via okapi.mixed_models vs lme4 via lmerTest), 5,000 bootstrap
+Prints one table: a mixed-model fit (statsmodels via okapi.models.mixed_models vs lme4 via lmerTest), 5,000 bootstrap
 resamples of the indirect effect (vectorised numpy vs R boot), and statsmodels' Mediation for scale. R times are
 given inside R (system.time around lme4::lmer, median of 5, or boot::boot) and as the wall time of a whole
 Rscript call (start-up, package loading and CSV exchange included; the LMM script's extra lmerTest refit
 removed). Run: .venv/bin/python benchmarks/bench_models.py
 """
 
+import sys
 import time
 
 import numpy as np
 import pandas as pd
 
-from okapi.mediation import bootstrap_mediation, statsmodels_mediation
-from okapi.mixed_models import fit_pain_mixed_model
+from okapi.models.mediation import bootstrap_mediation, statsmodels_mediation
+from okapi.models.mixed_models import fit_pain_mixed_model
 from okapi.paths import REPO_ROOT
-from okapi.rbridge import r_unavailable_reason, run_r_script
-from okapi.simulation_checks import simulate_mediation_data, simulate_pain_panel
 from timing import median_seconds
+
+# The R bridge and the known-truth simulators are test helpers (tests/support), shared with the benchmarks.
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+from support.rbridge import r_unavailable_reason, run_r_script
+from support.known_truth import simulate_mediation_data, simulate_pain_panel
 
 R_DIR = REPO_ROOT / "tests" / "r"
 REPEATS = 5

@@ -1,4 +1,4 @@
-"""Cost of the assumptions sweep (okapi.sensitivity_assumptions) with the default SensitivitySettings.
+"""Cost of the assumptions sweep (okapi.sensitivity.assumptions) with the default SensitivitySettings.
 
 Counts the tasks the sweep runs (identical cohorts analysed once), times a sample of each kind in this process with
 CPU time (robust to other jobs on a shared machine), projects the total, then times one whole run on the wall clock
@@ -10,12 +10,13 @@ import time
 
 import numpy as np
 
-from okapi import sensitivity_assumptions as sweep
-from okapi.sensitivity import SensitivitySettings
-from okapi.sensitivity_assumptions_cohorts import (ANALYSIS_INPUTS, analyse_depression, analyse_mediation,
+from okapi.sensitivity import assumptions as sweep
+
+from okapi.sensitivity.assumptions_cohorts import (ANALYSIS_INPUTS, analyse_depression, analyse_mediation,
                                                    analyse_pain, fingerprint, population_mediated_share,
                                                    simulate_inputs)
-from okapi.trajectory_analysis import N_FINAL, N_STARTS
+from okapi.plan import SensitivitySettings, TRAJECTORY_FINAL, TRAJECTORY_STARTS
+
 
 SAMPLE = 5
 
@@ -50,7 +51,7 @@ def main(full: bool = True) -> None:
             np.mean([cpu_seconds(analyse_pain, c, settings.sweep_trajectory_starts, settings.sweep_trajectory_final)
                      for c in sample]), len(distinct["pain"])),
         "pain, chapter's trajectory protocol (check)": (
-            np.mean([cpu_seconds(analyse_pain, c, N_STARTS, N_FINAL) for c in sample[:2]]), settings.sweep_replicates),
+            np.mean([cpu_seconds(analyse_pain, c, TRAJECTORY_STARTS, TRAJECTORY_FINAL) for c in sample[:2]]), settings.sweep_replicates),
         "depression (mixed model)": (np.mean([cpu_seconds(analyse_depression, c) for c in sample]),
                                      len(distinct["depression"])),
         "mediation (OLS, correlation)": (np.mean([cpu_seconds(analyse_mediation, c) for c in sample]),

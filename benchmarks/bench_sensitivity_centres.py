@@ -11,20 +11,25 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 import warnings
 
 import pandas as pd
 import statsmodels.formula.api as smf
 
-from okapi.data import load_cohort
-from okapi.derive import pain_long
-from okapi.mixed_models import fit_pain_mixed_model
+from okapi.data.loading import load_cohort
+from okapi.data.derive import pain_long
+from okapi.models.mixed_models import fit_pain_mixed_model
 from okapi.paths import REPO_ROOT
-from okapi.rbridge import r_unavailable_reason, run_r_script
-from okapi.sensitivity import SensitivitySettings
-from okapi.sensitivity_centres import depression_analysis_set, run_centres_sensitivity
-from okapi.sensitivity_centres_model import fit_centre_mixed_model
+
+from okapi.sensitivity.centres import depression_analysis_set, run_centres_sensitivity
+from okapi.models.centre_model import fit_centre_mixed_model
+from okapi.plan import SensitivitySettings
+
+# The R bridge and the known-truth simulators are test helpers (tests/support), shared with the benchmarks.
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+from support.rbridge import r_unavailable_reason, run_r_script
 
 # model -> (fixed part, the coefficient printed beside the time, in okapi and in lme4 naming)
 MODELS = {"linear time": ("nprs ~ years", "years", "years"),

@@ -1,7 +1,7 @@
 """Time of the two sensitivity sections "Defining depression" and "Mediation, honestly" on the committed cohort.
 
 Prints one table: each section's whole run (the call its chapter makes) with the settings' defaults, the
-definitions section with its okapi.lmm_batch fits on 1 and 2 worker processes, and once with statsmodels' fit put in
+definitions section with its okapi.models.lmm_batch fits on 1 and 2 worker processes, and once with statsmodels' fit put in
 place of the section's one wrapper, to show what the vectorised fit buys.
 Wall-clock seconds, one run each (the machine is shared, so expect noise). Run:
 .venv/bin/python benchmarks/bench_sensitivity_mediation.py
@@ -9,10 +9,11 @@ Wall-clock seconds, one run each (the machine is shared, so expect noise). Run:
 
 import dataclasses
 
-from okapi import sensitivity_definitions, sensitivity_mediation
-from okapi.data import load_cohort
-from okapi.mixed_models import fit_pain_mixed_model
-from okapi.sensitivity import SensitivitySettings
+from okapi.sensitivity import definitions as sensitivity_definitions, mediation
+from okapi.data.loading import load_cohort
+from okapi.models.mixed_models import fit_pain_mixed_model
+from okapi.plan import SensitivitySettings
+
 from timing import median_seconds
 
 
@@ -21,10 +22,10 @@ def main() -> None:
     settings = SensitivitySettings()
     rows = [("Mediation, honestly: 4 readings x "
              f"{settings.n_bootstrap} resamples + IKY curves",
-             median_seconds(lambda: sensitivity_mediation.run_mediation_sensitivity(cohort, settings), 1))]
+             median_seconds(lambda: mediation.run_mediation_sensitivity(cohort, settings), 1))]
     for workers in (1, 2):
         one = dataclasses.replace(settings, n_workers=workers)
-        rows.append((f"Defining depression: 18 okapi.lmm_batch fits on {workers} process(es) + 12 bootstraps",
+        rows.append((f"Defining depression: 18 okapi.models.lmm_batch fits on {workers} process(es) + 12 bootstraps",
                      median_seconds(lambda: sensitivity_definitions.run_definitions_sensitivity(cohort, one), 1)))
     original = sensitivity_definitions._fit_pain_model
     sensitivity_definitions._fit_pain_model = lambda long_df, fixed: fit_pain_mixed_model(long_df, fixed, "~years")

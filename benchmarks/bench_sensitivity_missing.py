@@ -1,4 +1,4 @@
-"""Seconds spent by the missing-data sensitivity section (okapi.sensitivity_missing) on the committed cohort, part
+"""Seconds spent by the missing-data sensitivity section (okapi.sensitivity.missing) on the committed cohort, part
 by part, with the chapter's default settings; and what the completed-data fits would cost done iteratively instead
 of in closed form. Run: .venv/bin/python benchmarks/bench_sensitivity_missing.py  (median of REPEATS; one table)
 """
@@ -7,13 +7,13 @@ of in closed form. Run: .venv/bin/python benchmarks/bench_sensitivity_missing.py
 import numpy as np
 import pandas as pd
 
-from okapi import lmm_batch
-from okapi.data import load_cohort
-from okapi.derive import pain_long
-from okapi.sensitivity import SensitivitySettings
-from okapi.sensitivity_missing import run_missing_sensitivity
-from okapi.sensitivity_missing_imputation import (IMPUTATION_MODEL, MONTHS, YEARS, draw_imputations, pain_grid,
-                                                  pooled_over)
+from okapi.models import lmm_batch
+from okapi.data.loading import load_cohort
+from okapi.data.derive import pain_long
+
+from okapi.sensitivity.missing import run_missing_sensitivity
+from okapi.models.imputation import MONTHS, YEARS, draw_imputations, pain_grid, pooled_over
+from okapi.plan import IMPUTATION_MODEL, SensitivitySettings
 from timing import median_seconds
 
 REPEATS = 3

@@ -15,12 +15,13 @@ import time
 import numpy as np
 import pandas as pd
 
-from okapi import trajectory_analysis as ta
-from okapi.data import load_cohort
-from okapi.derive import pain_long
-from okapi.sensitivity import SensitivitySettings
-from okapi.sensitivity_trajectories import SelectionTask, fit_model_grid, run_selection, run_trajectories_sensitivity
-from okapi.trajectories import prepare_trajectory_data
+from okapi.chapters import trajectories as ta
+from okapi.data.loading import load_cohort
+from okapi.data.derive import pain_long
+
+from okapi.sensitivity.trajectories import SelectionTask, fit_model_grid, run_selection, run_trajectories_sensitivity
+from okapi.models.trajectories import prepare_trajectory_data
+from okapi.plan import SensitivitySettings, TRAJECTORY_DEGREE, TRAJECTORY_FINAL, TRAJECTORY_SEED, TRAJECTORY_STARTS
 
 
 def best_of(repeats: int, action) -> float:
@@ -38,19 +39,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     cohort = load_cohort()
-    data = prepare_trajectory_data(pain_long(cohort), ta.DEGREE)
+    data = prepare_trajectory_data(pain_long(cohort), TRAJECTORY_DEGREE)
     settings = SensitivitySettings(n_workers=args.workers)
     rows = []
     for model, per_class in (("lcga", False), ("lcga", True), ("gmm", False), ("gmm", True)):
-        seconds = best_of(args.repeats, lambda: fit_model_grid(data, model, per_class, ta.N_STARTS, ta.N_FINAL,
-                                                                ta.GRID_SEED))
+        seconds = best_of(args.repeats, lambda: fit_model_grid(data, model, per_class, TRAJECTORY_STARTS, TRAJECTORY_FINAL,
+                                                                TRAJECTORY_SEED))
         rows.append((f"grid K = 1..5, {ta.MODELS[model].label}, variance {'per class' if per_class else 'common'}",
                      1, seconds))
     seconds = best_of(args.repeats, lambda: run_selection(
-        SelectionTask("all_starts", data, False, ta.N_STARTS, ta.N_STARTS, ta.GRID_SEED)))
-    rows.append((f"selection with all {ta.N_STARTS} starts run to convergence", 1, seconds))
-    resample = [best_of(1, lambda s=s: run_selection(SelectionTask("resample", data, False, ta.N_STARTS, ta.N_FINAL,
-                                                                   ta.GRID_SEED, s))) for s in range(5)]
+        SelectionTask("all_starts", data, False, TRAJECTORY_STARTS, TRAJECTORY_STARTS, TRAJECTORY_SEED)))
+    rows.append((f"selection with all {TRAJECTORY_STARTS} starts run to convergence", 1, seconds))
+    resample = [best_of(1, lambda s=s: run_selection(SelectionTask("resample", data, False, TRAJECTORY_STARTS, TRAJECTORY_FINAL,
+                                                                   TRAJECTORY_SEED, s))) for s in range(5)]
     rows.append(("one patient resample (median of 5)", 1, float(np.median(resample))))
     load = os.getloadavg()[0]
     began = time.perf_counter()

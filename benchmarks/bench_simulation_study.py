@@ -12,11 +12,12 @@ import time
 
 import pandas as pd
 
-from okapi import simulation_study as study
-from okapi.derive import pain_long
-from okapi.mediation import bootstrap_mediation
-from okapi.mediation_analysis import LEVEL
-from okapi.mixed_models import linear_combination
+from okapi.simulation import study
+from okapi.data.derive import pain_long
+from okapi.models.mediation import bootstrap_mediation
+
+from okapi.models.mixed_models import linear_combination
+from okapi.plan import CI_LEVEL, SimulationStudySettings
 
 
 def seconds(task, repeats: int = 3) -> float:
@@ -28,7 +29,7 @@ def seconds(task, repeats: int = 3) -> float:
     return best
 
 
-def replicate_steps(settings: study.StudySettings) -> list[dict]:
+def replicate_steps(settings: SimulationStudySettings) -> list[dict]:
     synthetic, boot_seed = study.replicate_cohort(settings, 0)
     cohort = study.as_cohort(synthetic)
     long_df = pain_long(cohort)
@@ -39,14 +40,14 @@ def replicate_steps(settings: study.StudySettings) -> list[dict]:
         "LMM nprs ~ years * depressed (fast REML)": lambda: study.interaction_fit(long_df),
         f"mediation dataset + bootstrap ({settings.n_boot} resamples)":
             lambda: (study.mediation_arrays(cohort), bootstrap_mediation(x, m, y, n_boot=settings.n_boot,
-                                                                        seed=boot_seed, level=LEVEL)),
+                                                                        seed=boot_seed, level=CI_LEVEL)),
         "trajectories: LCGA + growth mixture, K = 1..5": lambda: study.trajectory_models(long_df),
         "whole replicate": lambda: study.analyse_replicate((settings, 0)),
     }
     return [{"step": name, "seconds": round(seconds(task), 3)} for name, task in steps.items()]
 
 
-def whole_study(settings: study.StudySettings) -> dict:
+def whole_study(settings: SimulationStudySettings) -> dict:
     start = time.perf_counter()
     truths, _ = study.study_truths(settings)
     truths_seconds = time.perf_counter() - start
@@ -61,7 +62,7 @@ def main() -> None:
     parser.add_argument("--replicates", type=int, default=40)
     parser.add_argument("--full", action="store_true")
     args = parser.parse_args()
-    settings = study.StudySettings()
+    settings = SimulationStudySettings()
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     print(pd.DataFrame(replicate_steps(settings)).to_markdown(index=False, floatfmt=".3f"))
     runs = [dataclasses.replace(settings, n_replicates=args.replicates, n_workers=w) for w in (1, 2)]

@@ -10,14 +10,18 @@ patients, so it gets one start by default (30 would take about an hour); the tab
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import pandas as pd
 
 from okapi.paths import REPO_ROOT
-from okapi.rbridge import r_unavailable_reason, run_r_script
-from okapi.simulation_checks_trajectories import simulate_trajectory_cohort
-from okapi.trajectories import fit_trajectory_grid
+from okapi.models.trajectories import fit_trajectory_grid
+
+# The R bridge and the known-truth simulators are test helpers (tests/support), shared with the benchmarks.
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+from support.rbridge import r_unavailable_reason, run_r_script
+from support.known_truth_trajectories import simulate_trajectory_cohort
 
 FLEXMIX_SCRIPT = REPO_ROOT / "tests" / "r" / "flexmix_reference.R"
 K_VALUES = (1, 2, 3, 4, 5)

@@ -69,7 +69,7 @@ def glued_raw_texts(notebook: Path) -> dict[str, str]:
 
 def stored_ledger() -> dict:
     """The reproduction ledger the front page published (reproduction-ledger.json), from the stored index.ipynb."""
-    from okapi.report import ARTIFACT_KEY
+    from okapi.book.report import ARTIFACT_KEY
 
     for cell in nbformat.read(paths.REPO_ROOT / "index.ipynb", as_version=4).cells:
         for output in cell.get("outputs", []):

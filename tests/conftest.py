@@ -57,3 +57,37 @@ def paper(tmp_path_factory) -> Paper:
     pdf = latex / "okapi-paper.pdf"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     return Paper(pdf, text, (latex / "okapi-paper.tex").read_text(encoding="utf-8"))
+
+
+# Markers by what a test needs (pyproject.toml lists them; `make test-fast` deselects them all). The R checks mark
+# themselves (support.rbridge.R_SOURCES); these are marked by file, or by the built book they use.
+_FILE_MARKERS = {
+    "test_html_in_browser.py": ("browser", "notebooks"),
+    "test_pdf_text.py": ("pdf", "notebooks"),
+    "test_book_builds.py": ("notebooks", "slow"),
+    "test_nbval_catches_a_changed_number.py": ("notebooks",),
+    "test_parameterised_rerun.py": ("notebooks", "slow"),
+    "test_plan_cutoff_rerun.py": ("notebooks", "slow"),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebooks)
+            item.add_marker(pytest.mark.slow)
+        for name in _FILE_MARKERS.get(path.name, ()):
+            item.add_marker(getattr(pytest.mark, name))
+        if "paper" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.pdf)
+
+
+@pytest.fixture(autouse=True)
+def _output_guard_disarmed_after_each_test():
+    """Loading a "real" extract arms the privacy guard for the whole process (as it must in a real run); a test that
+    does so must not leave it armed for the tests after it."""
+    yield
+    from okapi.data.privacy import OUTPUT_GUARD
+
+    OUTPUT_GUARD.disarm()

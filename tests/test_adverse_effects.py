@@ -11,13 +11,13 @@ from scipy.special import logit
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from book_pages import texts_myst_would_change
-from okapi import adverse_effects as ae
-from okapi.cohort_parameters import parameter_values
-from okapi.data import load_cohort
-from okapi.ledger import NOT_REPRODUCED, REPRODUCED
-from okapi.privacy import MIN_CELL
-from okapi.synthetic import simulate_arrays, simulate_cohort, write_cohort
-from okapi.targets import target_value
+from okapi.chapters import adverse_effects as ae
+from okapi.synthetic.parameters import parameter_values
+from okapi.data.loading import load_cohort
+from okapi.verdicts.ledger import NOT_REPRODUCED, REPRODUCED
+from okapi.data.privacy import MIN_CELL
+from okapi.synthetic.cohort import simulate_arrays, simulate_cohort, write_cohort
+from okapi.data.targets import target_value
 
 
 def _loaded(tmp_path_factory, n, seed):

@@ -7,9 +7,10 @@ import subprocess
 import sys
 
 import nbformat
+import pytest
 
 from okapi import paths
-from okapi.report import ARTIFACT_KEY
+from okapi.book.report import ARTIFACT_KEY
 
 FIXTURES = paths.REPO_ROOT / "tests" / "fixtures"
 
@@ -26,6 +27,7 @@ def _front_page_ledger() -> dict:
                 if output.get("metadata", {}).get(ARTIFACT_KEY) == "reproduction-ledger.json")
 
 
+@pytest.mark.slow
 def test_analyze_writes_the_ledger_the_front_page_publishes(tmp_path):
     out = tmp_path / "ledger.json"
     result = _analyze(paths.DATA_DIR, "--out", out)
@@ -46,6 +48,7 @@ def test_analyze_stops_on_an_invalid_extract(tmp_path):
     assert not (tmp_path / "ledger.json").exists()
 
 
+@pytest.mark.slow
 def test_analyze_runs_on_another_simulated_extract(tmp_path):
     extract, out = tmp_path / "extract", tmp_path / "ledger.json"
     simulated = subprocess.run([sys.executable, "-m", "okapi", "simulate", "--seed", "11", "--out", str(extract)],

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from book_pages import docname, executed_notebooks, glued_texts, toc_docnames
-from okapi import buildinfo, paths
+from okapi.book import buildinfo
+from okapi import paths
 
 
 def _visible_text(page: str) -> str:

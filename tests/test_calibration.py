@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from okapi import calibration
-from okapi.calibration import (AIMS, analogue_values, arrays_from_simulation, calibration_analogues,
-                               grouped_correlation, grouped_mean, grouped_ols, grouped_sd, sampling_noise_at_n)
-from okapi.synthetic import codebook_columns, simulate_arrays, simulate_cohort, simulate_patient_truth
-from okapi.targets import load_targets
+from okapi.synthetic import calibration
+from okapi.synthetic.calibration import (AIMS, analogue_values, arrays_from_simulation, calibration_analogues,
+                                         grouped_correlation, grouped_mean, grouped_ols, grouped_sd,
+                                         sampling_noise_at_n)
+from okapi.synthetic.cohort import codebook_columns, simulate_arrays, simulate_cohort, simulate_patient_truth
+from okapi.data.targets import load_targets
 
 # Not the default/solver seed (20230519) and not the seeds the standard errors below were measured on (201-212).
 CHECK_SEED = 8

@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 
 from okapi import paths
-from okapi.data import ExtractInvalidError, load_cohort
-from okapi.derive import HADS_D_CUTOFF, pain_long, patient_summary
-from okapi.manifest import ManifestError, combined_digest, sha256_of, write_manifest
-from okapi.validation import run_validate_command
+from okapi.data.loading import ExtractInvalidError, load_cohort
+from okapi.data.derive import pain_long, patient_summary
+from okapi.data.manifest import ManifestError, combined_digest, sha256_of, write_manifest
+from okapi.data.validation import run_validate_command
+from okapi.plan import HADS_D_CUTOFF
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID = FIXTURES / "valid"

@@ -8,16 +8,17 @@ import pandas as pd
 import pytest
 from myst_nb.core.variables import format_plain_text
 
-from okapi import depression_pain
-from okapi.data import load_cohort
-from okapi.derive import pain_long
-from okapi.ledger import NOT_REPRODUCED, REPRODUCED
-from okapi.mixed_models import fit_pain_mixed_model, linear_combination
+from okapi.chapters import depression as depression_pain
+from okapi.data.loading import load_cohort
+from okapi.data.derive import pain_long
+from okapi.verdicts.ledger import NOT_REPRODUCED, REPRODUCED
+from okapi.models.mixed_models import fit_pain_mixed_model, linear_combination
 from okapi.paths import REPO_ROOT
-from okapi.rbridge import r_unavailable_reason, run_r_script
+from support.rbridge import R_SOURCES, r_reference
 from IPython.core.formatters import PlainTextFormatter
-from okapi.simulation_checks import PanelTruth, simulate_pain_panel
-from okapi.targets import load_targets
+from support.known_truth import PanelTruth, simulate_pain_panel
+from okapi.data.targets import load_targets
+from okapi.plan import LINEAR_GROUP
 
 LMM_SCRIPT = REPO_ROOT / "tests" / "r" / "lmm_reference.R"
 
@@ -76,7 +77,7 @@ def test_hads_centring_does_not_change_the_score_interaction(long_df, results):
 def test_recovers_a_known_depression_slope_difference_with_the_right_sign():
     truth = PanelTruth(6.8, -0.7, 0.5, -0.48, 1.3, 0.9, -0.3, 1.0)
     panel, truth = simulate_pain_panel(n_patients=500, seed=11, truth=truth)
-    fit = fit_pain_mixed_model(panel, depression_pain.LINEAR_GROUP, depression_pain.RANDOM_PART)
+    fit = fit_pain_mixed_model(panel, LINEAR_GROUP, depression_pain.RANDOM_PART)
     reference, interaction = depression_pain.slopes_per_month(fit, "depressed")
     # Within 3 SE of the truth (-0.48 per year = -0.04 per month); the sign is the truth's.
     assert abs(interaction.estimate - truth.depression_slope_shift_per_year / 12) < 3 * interaction.se
@@ -84,10 +85,8 @@ def test_recovers_a_known_depression_slope_difference_with_the_right_sign():
     assert abs(reference.estimate - truth.slope_per_year / 12) < 3 * reference.se
 
 
-def test_double_programming_interaction_and_omnibus_match_lmertest(long_df, results):
-    reason = r_unavailable_reason(["lme4", "lmerTest"])
-    if reason:
-        pytest.skip(f"R reference unavailable: {reason}")
+@pytest.mark.parametrize("r_source", R_SOURCES)
+def test_double_programming_interaction_and_omnibus_match_lmertest(long_df, results, r_source):
     data = _analysed(long_df)[["patient_id", "month", "years", "nprs", "depressed"]].assign(
         depressed=lambda d: d["depressed"].astype(int))
     models = pd.DataFrame([
@@ -96,7 +95,8 @@ def test_double_programming_interaction_and_omnibus_match_lmertest(long_df, resu
         {"model_id": "categorical", "formula": "nprs ~ factor(month) * depressed + (years | patient_id)",
          "wald_pattern": r"^factor\(month\)[0-9]+:depressed$", "anova_term": "factor(month):depressed", "repeats": 1},
     ])
-    out = run_r_script(LMM_SCRIPT, {"data": data, "models": models}, timeout=240)
+    out = r_reference(LMM_SCRIPT, {"data": data, "models": models}, r_source, "depression_interaction_lmertest",
+                      packages=["lme4", "lmerTest"], timeout=240)
     r_fixed = out["fixed"].set_index(["model_id", "term"])
     r_interaction = r_fixed.loc[("linear", "years:depressed")]
     ours = results.linear_fit.fixed.loc["years:depressed"]

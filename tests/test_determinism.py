@@ -9,8 +9,9 @@ import pytest
 
 from okapi import paths
 from okapi.cli import main
-from okapi.manifest import read_manifest, verify_manifest
-from okapi.synthetic import DEFAULT_N, format_table, simulate_cohort, write_cohort
+from okapi.data.manifest import read_manifest, verify_manifest
+from okapi.synthetic.cohort import format_table, simulate_cohort, write_cohort
+from okapi.plan import PUBLISHED_N_PATIENTS
 
 OWNED = list(paths.COHORT_FILES) + [paths.MANIFEST.name]
 
@@ -38,7 +39,7 @@ def test_committed_manifest_lists_exactly_the_three_cohort_files():
 
 def test_default_cohort_has_the_published_size_R1():
     cohort = simulate_cohort()
-    assert DEFAULT_N == 329 and len(cohort.patients) == 329 and len(cohort.truth) == 329
+    assert PUBLISHED_N_PATIENTS == 329 and len(cohort.patients) == 329 and len(cohort.truth) == 329
 
 
 def test_same_seed_twice_gives_identical_cohorts():

@@ -1,4 +1,4 @@
-# Guards against the fast REML fit (okapi.lmm_batch) answering differently from the checked statsmodels/lme4 fit:
+# Guards against the fast REML fit (okapi.models.lmm_batch) answering differently from the checked statsmodels/lme4 fit:
 # a different likelihood (ML vs REML, a lost constant), a wrong analytic gradient that stops the optimiser short,
 # lost or extra rows, wrong GLS standard errors, batched or weighted fits that mix up outcomes or patients, a wrong
 # closed form on complete grids, and boundary or failed fits passing without a warning.
@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from okapi import lmm_batch
-from okapi.data import load_cohort
-from okapi.derive import pain_long
-from okapi.mixed_models import fit_pain_mixed_model, linear_combination, wald_test
-from okapi.pain_course import canonical_order
+from okapi.models import lmm_batch
+from okapi.data.loading import load_cohort
+from okapi.data.derive import pain_long
+from okapi.models.mixed_models import fit_pain_mixed_model, linear_combination, wald_test
+from okapi.chapters.pain import canonical_order
 from okapi.paths import REPO_ROOT
-from okapi.rbridge import r_unavailable_reason, run_r_script
-from okapi.simulation_checks import PanelTruth, simulate_pain_panel
+from support.rbridge import R_SOURCES, r_reference
+from support.known_truth import PanelTruth, simulate_pain_panel
 
 FORMULAS = ("nprs ~ years", "nprs ~ years * depressed", "nprs ~ C(month) * depressed")
 INTERACTION = r"^C\(month\)\[T\.\d+\]:depressed$"
@@ -122,18 +122,16 @@ def test_likelihood_beta_and_covariance_equal_statsmodels_at_its_own_estimates(p
         np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-4)
 
 
-def test_double_programming_matches_lme4(cohort_data):
-    reason = r_unavailable_reason(["lme4", "lmerTest"])
-    if reason:
-        pytest.skip(f"R reference unavailable: {reason}")
+@pytest.mark.parametrize("r_source", R_SOURCES)
+def test_double_programming_matches_lme4(cohort_data, r_source):
     data = cohort_data.assign(depressed=cohort_data["depressed"].astype(int))
     r_formulas = {"nprs ~ years * depressed": "nprs ~ years * depressed + (years | patient_id)",
                   "nprs ~ C(month) * depressed": "nprs ~ factor(month) * depressed + (years | patient_id)"}
     spec = pd.DataFrame([{"model_id": str(i), "formula": r, "wald_pattern": "", "anova_term": "", "repeats": 1}
                          for i, r in enumerate(r_formulas.values())])
-    r_out = run_r_script(REPO_ROOT / "tests" / "r" / "lmm_reference.R",
-                         {"data": data[["patient_id", "month", "years", "nprs", "depressed"]], "models": spec},
-                         timeout=240)
+    r_out = r_reference(REPO_ROOT / "tests" / "r" / "lmm_reference.R",
+                        {"data": data[["patient_id", "month", "years", "nprs", "depressed"]], "models": spec},
+                        r_source, "lmm_batch_lme4", packages=["lme4", "lmerTest"], timeout=240)
     for i, formula in enumerate(r_formulas):
         fast = lmm_batch.fit_random_slope_model(data, formula)
         r_fixed = r_out["fixed"].query("model_id == @i")
@@ -257,8 +255,8 @@ def test_a_large_cohort_is_not_flagged_as_not_converged():
     # The convergence rule once used an absolute gradient tolerance: the deviance grows with the number of patients,
     # so good fits of 5,000 patients were reported as not converged (and would have failed a chapter's build). This
     # generated cohort is one that the absolute rule flagged (largest gradient 0.0016, at the rounding limit).
-    from okapi.simulation_study import as_cohort
-    from okapi.synthetic import simulate_cohort
+    from okapi.simulation.study import as_cohort
+    from okapi.synthetic.cohort import simulate_cohort
 
     long_df = pain_long(as_cohort(simulate_cohort(n=5000, seed=2)))
     with warnings.catch_warnings():

@@ -7,17 +7,17 @@ import pandas as pd
 import pytest
 from scipy import optimize, stats
 
-from okapi.mediation import (
-    PATHS,
-    bootstrap_indices,
-    bootstrap_mediation,
-    indirect_effect_sensitivity,
-    mediation_paths,
-    statsmodels_mediation,
-)
+from okapi.models.mediation import (
+                                    PATHS,
+                                    bootstrap_indices,
+                                    bootstrap_mediation,
+                                    indirect_effect_sensitivity,
+                                    mediation_paths,
+                                    statsmodels_mediation,
+                                    )
 from okapi.paths import REPO_ROOT
-from okapi.rbridge import r_unavailable_reason, run_r_script
-from okapi.simulation_checks import simulate_mediation_data
+from support.rbridge import R_SOURCES, r_reference
+from support.known_truth import simulate_mediation_data
 
 MEDIATION_SCRIPT = REPO_ROOT / "tests" / "r" / "mediation_reference.R"
 N_BOOT = 5000
@@ -35,22 +35,22 @@ def quantile_tolerance(boot_se: float, prob: float, n_boot: int, n_se: float = 4
     return n_se * np.sqrt(2) * one_run
 
 
-@pytest.fixture(scope="module")
-def r_reference():
-    reason = r_unavailable_reason(["boot"])
-    if reason:
-        pytest.skip(f"R reference unavailable: {reason}")
+@pytest.fixture(scope="module", params=R_SOURCES)
+def r_boot_reference(request):
     data, _ = simulate_mediation_data(n=329, seed=77, n_covariates=2, x_scale=1000.0)
     frame = pd.DataFrame({"x": data["x"], "m": data["m"], "y": data["y"], "age": data["covariates"][:, 0],
                           "sex": data["covariates"][:, 1]})
     given = bootstrap_indices(len(frame), 300, seed=11)
-    out = run_r_script(
+    out = r_reference(
         MEDIATION_SCRIPT,
         {
             "data": frame,
             "settings": pd.DataFrame({"n_boot": [N_BOOT], "seed": [2023], "level": [LEVEL]}),
             "indices": pd.DataFrame(given),
         },
+        request.param,
+        "mediation_boot",
+        packages=["boot"],
         timeout=240,
     )
     return frame, given, out
@@ -60,22 +60,22 @@ def _arrays(frame):
     return frame["x"], frame["m"], frame["y"], frame[["age", "sex"]].to_numpy()
 
 
-def test_double_programming_point_estimates_match_r_lm(r_reference):
-    frame, _, out = r_reference
+def test_double_programming_point_estimates_match_r_lm(r_boot_reference):
+    frame, _, out = r_boot_reference
     ours = mediation_paths(*_arrays(frame))
     r_point = out["point"].set_index("path").loc[list(PATHS), "estimate"].to_numpy()
     np.testing.assert_allclose(ours, r_point, rtol=1e-8)
 
 
-def test_double_programming_paths_on_the_same_resamples_match_r(r_reference):
+def test_double_programming_paths_on_the_same_resamples_match_r(r_boot_reference):
     # Same resampled patients on both sides, so any difference is in the vectorised weighting, not Monte Carlo.
-    frame, given, out = r_reference
+    frame, given, out = r_boot_reference
     ours = mediation_paths(*_arrays(frame), indices=given)
     np.testing.assert_allclose(ours, out["given"][list(PATHS)].to_numpy(), rtol=1e-8)
 
 
-def test_double_programming_bootstrap_intervals_match_r_boot_within_monte_carlo_error(r_reference):
-    frame, _, out = r_reference
+def test_double_programming_bootstrap_intervals_match_r_boot_within_monte_carlo_error(r_boot_reference):
+    frame, _, out = r_boot_reference
     ours = bootstrap_mediation(*_arrays(frame), n_boot=N_BOOT, seed=99, level=LEVEL).estimates.loc["indirect"]
     r_boot = out["boot"].iloc[0]
     assert ours["estimate"] == pytest.approx(r_boot["t0"], rel=1e-8)

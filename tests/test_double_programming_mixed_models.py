@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from okapi.mixed_models import (
-    fit_pain_mixed_model,
-    linear_combination,
-    predicted_means,
-    wald_test,
-)
+from okapi.models.mixed_models import (
+                                       fit_pain_mixed_model,
+                                       linear_combination,
+                                       predicted_means,
+                                       wald_test,
+                                       )
 from okapi.paths import REPO_ROOT
-from okapi.rbridge import r_unavailable_reason, run_r_script
-from okapi.simulation_checks import PanelTruth, simulate_pain_panel
+from support.rbridge import R_SOURCES, r_reference
+from support.known_truth import PanelTruth, simulate_pain_panel
 
 LMM_SCRIPT = REPO_ROOT / "tests" / "r" / "lmm_reference.R"
 INTERACTION = r"^C\(month\)\[T\.\d+\]:depressed$"
@@ -49,19 +49,19 @@ def python_term_name(r_term: str) -> str:
     return re.sub(r"factor\((\w+)\)(\d+)", r"C(\1)[T.\2]", r_term)
 
 
-@pytest.fixture(scope="module", params=sorted(DATASETS))
+@pytest.fixture(scope="module", params=[pytest.param((name, source.values[0]), id=f"{name}-{source.id}", marks=source.marks)
+                                        for name in sorted(DATASETS) for source in R_SOURCES])
 def both_fits(request):
-    reason = r_unavailable_reason(["lme4", "lmerTest"])
-    if reason:
-        pytest.skip(f"R reference unavailable: {reason}")
-    long_df, _ = simulate_pain_panel(**DATASETS[request.param])
+    dataset, r_source = request.param
+    long_df, _ = simulate_pain_panel(**DATASETS[dataset])
     spec = pd.DataFrame(
         [
             {"model_id": key, "formula": r_formula, "wald_pattern": pattern, "anova_term": term, "repeats": 1}
             for key, (_, r_formula, pattern, term) in MODELS.items()
         ]
     )
-    r_out = run_r_script(LMM_SCRIPT, {"data": long_df, "models": spec}, timeout=240)
+    r_out = r_reference(LMM_SCRIPT, {"data": long_df, "models": spec}, r_source, f"mixed_models_{dataset}",
+                        packages=["lme4", "lmerTest"], timeout=240)
     py_fits = {
         key: fit_pain_mixed_model(long_df, fixed=formula, random="~years") for key, (formula, *_) in MODELS.items()
     }

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from scipy import optimize, stats
 
-from okapi.data import load_cohort
-from okapi.derive import pain_long
+from okapi.data.loading import load_cohort
+from okapi.data.derive import pain_long
 from okapi.paths import REPO_ROOT
-from okapi.rbridge import r_unavailable_reason, run_r_script
-from okapi.simulation_checks_trajectories import TrajectorySimulationSettings, simulate_trajectory_cohort
-from okapi.trajectories import (fit_censored_trajectory_model, fit_trajectory_model, log_likelihood_at,
-                                polynomial_design, prepare_trajectory_data, summarise_fit)
+from support.rbridge import R_SOURCES, r_reference
+from support.known_truth_trajectories import TrajectorySimulationSettings, simulate_trajectory_cohort
+from okapi.models.trajectories import (fit_censored_trajectory_model, fit_trajectory_model, log_likelihood_at,
+                                       polynomial_design, prepare_trajectory_data, summarise_fit)
 
 FLEXMIX_SCRIPT = REPO_ROOT / "tests" / "r" / "flexmix_reference.R"
 DEGREE = 2
@@ -69,18 +69,15 @@ def our_fit(long_df, model: str, k: int):
                                 class_specific_variance=model == "lcga_class_variance", n_starts=30, seed=7)
 
 
-@pytest.fixture(scope="module")
-def flexmix_results():
-    reason = r_unavailable_reason(["flexmix", "mvtnorm"])
-    if reason:
-        pytest.skip(f"R flexmix reference unavailable: {reason}")
-
+@pytest.fixture(scope="module", params=R_SOURCES)
+def flexmix_results(request):
     def run(model):
         k_values, n_patients, nrep = R_RUNS[model]
         long_df = simulated_long(n_patients)
-        out = run_r_script(FLEXMIX_SCRIPT, {"long": long_df[["patient_id", "years", "nprs"]]}, timeout=240,
-                           extra_args=[model, str(DEGREE), ",".join(map(str, k_values)), str(nrep), "11",
-                                       FLEXMIX_TOLERANCE, FLEXMIX_ITER_MAX])
+        out = r_reference(FLEXMIX_SCRIPT, {"long": long_df[["patient_id", "years", "nprs"]]}, request.param,
+                          f"flexmix_{model}", packages=["flexmix", "mvtnorm"], timeout=240,
+                          extra_args=[model, str(DEGREE), ",".join(map(str, k_values)), str(nrep), "11",
+                                      FLEXMIX_TOLERANCE, FLEXMIX_ITER_MAX])
         return model, (long_df, out["fits"].set_index("k"), out["parameters"])
 
     # The three R jobs are independent subprocesses: run them side by side.
@@ -226,15 +223,13 @@ def test_double_programming_censored_model_without_censoring_is_normal_lcga():
 COMMITTED_K_VALUES, COMMITTED_STARTS = (1, 2, 3), 4
 
 
-@pytest.fixture(scope="module")
-def flexmix_on_committed_cohort():
-    reason = r_unavailable_reason(["flexmix", "mvtnorm"])
-    if reason:
-        pytest.skip(f"R flexmix reference unavailable: {reason}")
+@pytest.fixture(scope="module", params=R_SOURCES)
+def flexmix_on_committed_cohort(request):
     long_df = pain_long(load_cohort())[["patient_id", "years", "nprs"]]
-    out = run_r_script(FLEXMIX_SCRIPT, {"long": long_df}, timeout=240,
-                       extra_args=["lcga_common_variance", str(DEGREE), ",".join(map(str, COMMITTED_K_VALUES)),
-                                   str(COMMITTED_STARTS), "11", FLEXMIX_TOLERANCE, FLEXMIX_ITER_MAX])
+    out = r_reference(FLEXMIX_SCRIPT, {"long": long_df}, request.param, "flexmix_committed_cohort",
+                      packages=["flexmix", "mvtnorm"], timeout=240,
+                      extra_args=["lcga_common_variance", str(DEGREE), ",".join(map(str, COMMITTED_K_VALUES)),
+                                  str(COMMITTED_STARTS), "11", FLEXMIX_TOLERANCE, FLEXMIX_ITER_MAX])
     return long_df, out["fits"].set_index("k"), out["parameters"]
 
 

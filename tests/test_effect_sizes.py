@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from okapi.effect_sizes import (
-    model_based_effect_size,
-    outcome_by_patient,
-    paired_change,
-    standardised_mean_change,
-)
-from okapi.mixed_models import fit_pain_mixed_model
-from okapi.simulation_checks import PanelTruth, simulate_pain_panel
+from okapi.models.effect_sizes import (
+                                       model_based_effect_size,
+                                       outcome_by_patient,
+                                       paired_change,
+                                       standardised_mean_change,
+                                       )
+from okapi.models.mixed_models import fit_pain_mixed_model
+from support.known_truth import PanelTruth, simulate_pain_panel
 
 
 def two_visit_cohort(seed, n=329, mean0=6.8, mean12=5.9, sd=1.8, corr=0.5, p_seen0=0.73, p_seen12=0.28):

@@ -3,7 +3,7 @@
 # text the catalogue lacks fails at execution with the name, instead of showing a blank in the book.
 import pytest
 
-from okapi import report
+from okapi.book import report
 
 
 @pytest.fixture()

@@ -10,11 +10,12 @@ import pytest
 from scipy import stats
 
 from book_pages import texts_myst_would_change
-from okapi import mediation_analysis as ma
-from okapi.data import load_cohort
-from okapi.ledger import NOT_COMPARABLE, NOT_REPRODUCED, REPRODUCED
-from okapi.synthetic import simulate_cohort, write_cohort
-from okapi.targets import target_value
+from okapi.chapters import mediation as ma
+from okapi.data.loading import load_cohort
+from okapi.verdicts.ledger import NOT_COMPARABLE, NOT_REPRODUCED, REPRODUCED
+from okapi.synthetic.cohort import simulate_cohort, write_cohort
+from okapi.data.targets import target_value
+from okapi.plan import MEDIATION_MIN_SCORES, MEDIATION_MIN_SPAN_MONTHS
 
 
 def _loaded(tmp_path_factory, n, seed):
@@ -63,7 +64,7 @@ def test_double_programming_pain_diminution_matches_polyfit_on_a_cohort(small):
     checked = 0
     for patient, rows in scores.groupby("patient_id"):
         months = rows["month"].to_numpy(float)
-        eligible = len(rows) >= ma.MIN_SCORES and months.max() - months.min() >= ma.MIN_SPAN_MONTHS
+        eligible = len(rows) >= MEDIATION_MIN_SCORES and months.max() - months.min() >= MEDIATION_MIN_SPAN_MONTHS
         value = result.loc[patient, "diminution_per_month"]
         if eligible:
             assert value == pytest.approx(-np.polyfit(months, rows["nprs"].to_numpy(float), 1)[0], abs=1e-12)

@@ -34,8 +34,8 @@ import pytest
 
 from book_pages import toc_docnames
 from okapi import paths
-from okapi.ledger import printed_targets
-from okapi.report import ARTIFACT_KEY, fmt_number
+from okapi.verdicts.ledger import printed_targets
+from okapi.book.report import ARTIFACT_KEY, fmt_number
 
 LEDGER_FILE = "reproduction-ledger.json"
 
@@ -69,7 +69,7 @@ def _decimals(printed: str) -> int:
 
 
 def _printed_p_digits(p: float) -> tuple[float, int]:
-    # As okapi.report.fmt_p prints it: "< .001" below .001, three decimals below .01, else two.
+    # As okapi.book.report.fmt_p prints it: "< .001" below .001, three decimals below .01, else two.
     if p < 0.001:
         return 0.001, 3
     return p, 3 if p < 0.01 else 2
@@ -245,7 +245,7 @@ def test_every_page_of_the_book_is_scanned():
 def test_prose_has_no_typed_ledger_number(source, values):
     typed = typed_ledger_numbers(page_prose(source.read_text(encoding="utf-8")), values)
     assert not typed, f"{source.name}: numbers typed in the prose equal ledger values; " \
-        "glue them (okapi.report.glue_text) or read them from data/targets.csv:\n" + "\n".join(
+        "glue them (okapi.book.report.glue_text) or read them from data/targets.csv:\n" + "\n".join(
             f"  {t.text} = {', '.join(t.matches)}  in '...{t.context}...'" for t in typed)
 
 

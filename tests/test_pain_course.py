@@ -10,13 +10,13 @@ import pytest
 from myst_nb.core.variables import format_plain_text
 from scipy import stats
 
-from okapi import pain_course
-from okapi.data import Cohort, load_cohort
-from okapi.derive import pain_long
-from okapi.ledger import NOT_REPRODUCED, REPRODUCED
-from okapi.mixed_models import fit_pain_mixed_model
+from okapi.chapters import pain as pain_course
+from okapi.data.loading import Cohort, load_cohort
+from okapi.data.derive import pain_long
+from okapi.verdicts.ledger import NOT_REPRODUCED, REPRODUCED
+from okapi.models.mixed_models import fit_pain_mixed_model
 from IPython.core.formatters import PlainTextFormatter
-from okapi.targets import load_targets
+from okapi.data.targets import load_targets
 
 
 @pytest.fixture(scope="module")

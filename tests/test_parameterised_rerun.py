@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from okapi import notebooks
+from okapi.book import notebooks
 
 CHAPTER = """---
 jupytext:

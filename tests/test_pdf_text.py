@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from book_pages import figure_captions, page_title, stored_ledger, table_captions, toc_notebooks
-from okapi.ledger import printed_targets
+from okapi.verdicts.ledger import printed_targets
 
 ASCII_PUNCTUATION = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2212": "-"})
 # A number as printed: an optional minus, digits with decimals, or a bare decimal as in "P < .001".
@@ -83,7 +83,7 @@ def missing_ledger_numbers(front_text: str, ledger: dict) -> dict[str, list[str]
 def figure_problems(text: str, captions: list[str], images_per_page: Counter) -> list[str]:
     """What is wrong with the PDF's figures, given the book's figure captions in order and the images on each page:
     figure k must be captioned "Figure k: <its caption>", there must be no other figure, and a page must hold at
-    least as many images as figure captions."""
+    least as many figure graphics as figure captions."""
     text = normalised(text)
     problems = []
     for number, caption in enumerate(captions, start=1):
@@ -106,9 +106,18 @@ def unresolved_markers(text: str) -> list[str]:
 
 
 def images_per_page(pdf) -> Counter:
-    """How many images (not soft masks) `pdfimages -list` finds on each page."""
-    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
-    return Counter(int(row.split()[0]) for row in listing.splitlines()[2:] if row.split()[2] == "image")
+    """How many figure graphics each page draws: raster images, and the vector figures LaTeX includes as form
+    XObjects (the book's figures are PDFs, which `pdfimages` does not list)."""
+    from pypdf import PdfReader
+
+    counts = Counter()
+    for number, page in enumerate(PdfReader(str(pdf)).pages, start=1):
+        resources = page.get("/Resources") or {}
+        xobjects = resources.get("/XObject") or {}
+        for reference in xobjects.values():
+            subtype = reference.get_object().get("/Subtype")
+            counts[number] += subtype in ("/Image", "/Form")
+    return counts
 
 
 def book_figure_captions() -> list[str]:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from okapi.data import load_cohort
-from okapi.derive import pain_long, patient_summary
-from okapi.privacy import MIN_CELL, PatientLevelOutputError, guard_patient_level, suppress_small_counts
+from okapi.data.loading import load_cohort
+from okapi.data.derive import pain_long, patient_summary
+from okapi.data.privacy import MIN_CELL, PatientLevelOutputError, guard_patient_level, suppress_small_counts
 
 VALID = Path(__file__).parent / "fixtures" / "valid"
 
@@ -98,10 +98,11 @@ import numpy as np  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from okapi import adverse_effects, cohort_description, figures, mediation_analysis, pain_figures  # noqa: E402
-from okapi import trajectory_analysis  # noqa: E402
-from okapi.privacy import shown_count  # noqa: E402
-from okapi.tables import Row, characteristics_table  # noqa: E402
+from okapi.chapters import (adverse_effects, cohort as cohort_description, cohort_figures,  # noqa: E402
+                            mediation, pain_figures)
+from okapi.chapters import trajectories  # noqa: E402
+from okapi.data.privacy import shown_count  # noqa: E402
+from okapi.book.tables import Row, characteristics_table  # noqa: E402
 
 SMALL_NUMBER = re.compile(r"(?<![\d.<])[1-4](?![\d.%])")  # a bare 1-4, not "<5", "1.5", "14" or "2%"
 
@@ -204,8 +205,8 @@ def planted_trajectory(real: bool):
 
 def test_c6_class_means_of_a_class_of_one_to_four_are_hidden(monkeypatch):
     results, fit, assigned = planted_trajectory(real=True)
-    monkeypatch.setattr(trajectory_analysis, "patients_by_class", lambda results, fit: assigned)
-    table = trajectory_analysis.c6_checks(results, fit)
+    monkeypatch.setattr(trajectories, "patients_by_class", lambda results, fit: assigned)
+    table = trajectories.c6_checks(results, fit)
     for values in table["Class values"]:
         assert not re.search(r"(?<![\d.<])[1-4] patients", values)
     means = table.loc[table["Statement"].str.contains("more depression"), "Class values"].iloc[0]
@@ -213,13 +214,13 @@ def test_c6_class_means_of_a_class_of_one_to_four_are_hidden(monkeypatch):
     shares = table.loc[table["Statement"].str.contains("opposite"), "Class values"].iloc[0]
     assert "<5 patients" in shares and "66.7%" not in shares
     results.mode = "synthetic"
-    assert "<5" not in trajectory_analysis.c6_checks(results, fit).to_string()
+    assert "<5" not in trajectories.c6_checks(results, fit).to_string()
 
 
 def test_observed_class_means_of_one_to_four_patients_are_hidden(monkeypatch):
     results, fit, assigned = planted_trajectory(real=True)
-    monkeypatch.setattr(trajectory_analysis, "posterior_class_table", lambda fit: assigned)
-    table = trajectory_analysis.observed_class_means(results, fit)
+    monkeypatch.setattr(trajectories, "posterior_class_table", lambda fit: assigned)
+    table = trajectories.observed_class_means(results, fit)
     small = table["trajectory_class"] == 3
     assert table.loc[small, ["n", "mean"]].isna().all().all()
     assert table.loc[~small, "mean"].notna().all()
@@ -231,22 +232,23 @@ def test_glued_counts_go_through_shown_count(real_cohort):
     glued = cohort_description.describe_cohort(real_cohort).glued  # six patients: a pattern count is small
     shown = [glued[key] for key in ("n_complete", "n_monotone", "n_intermittent")]
     assert "<5" in shown and not set(shown) & {"1", "2", "3", "4"}, shown
-    _, flow = mediation_analysis.mediation_dataset(real_cohort)
+    _, flow = mediation.mediation_dataset(real_cohort)
     assert flow["n_missing_hads_among_y"] in ("0", "<5")
 
 
 def bar_heights(fig) -> list[float]:
+    """The drawn bars' heights (seaborn also keeps zero-height legend swatches among the axes' patches)."""
     heights = [p.get_height() for ax in fig.axes for p in ax.patches]
     plt.close(fig)
-    return [h for h in heights if np.isfinite(h)]
+    return [h for h in heights if np.isfinite(h) and h != 0]
 
 
 def test_figures_draw_no_count_of_one_to_four():
     answers = pd.DataFrame({"month": range(3), "Overall": [40, 3, 40], "A": [37, 3, 30], "B": [3, 0, 10]})
-    heights = bar_heights(figures.plot_answers_by_month(answers, min_count=MIN_CELL))
+    heights = bar_heights(cohort_figures.plot_answers_by_month(answers, min_count=MIN_CELL))
     assert heights and not any(0 < h < MIN_CELL for h in heights)
     assert sorted(heights) == [10, 30]  # month 0: Overall minus A's 37 would give B back, so A goes too
-    assert 3 in bar_heights(figures.plot_answers_by_month(answers))  # synthetic: everything drawn
+    assert 3 in bar_heights(cohort_figures.plot_answers_by_month(answers))  # synthetic: everything drawn
 
     monthly = pd.DataFrame({"month": range(3), "n": [40, 3, 12], "mean": [6.0, np.nan, 5.0], "ci_low": [5.0, np.nan, 4.0],
                             "ci_high": [7.0, np.nan, 6.0], "model_mean": [6.0, 5.5, 5.0],
@@ -258,7 +260,7 @@ def test_figures_draw_no_count_of_one_to_four():
 
 def test_pooled_missing_data_pattern_count_is_not_small(real_cohort):
     visits = real_cohort.visits
-    fig = figures.plot_missing_data_patterns(visits, min_count=MIN_CELL)
+    fig = cohort_figures.plot_missing_data_patterns(visits, min_count=MIN_CELL)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     plt.close(fig)
     assert labels and not any(re.search(r"n = [1-4]\)", label) for label in labels)
@@ -266,7 +268,7 @@ def test_pooled_missing_data_pattern_count_is_not_small(real_cohort):
     ids = [f"X{i}" for i in range(9)]
     planted = pd.DataFrame({"patient_id": np.repeat(ids, 13), "month": np.tile(range(13), 9),
                             "nprs": [5.0] * (13 * 7) + [np.nan if m % 2 else 5.0 for m in range(13)] * 2})
-    fig = figures.plot_missing_data_patterns(planted, min_count=MIN_CELL)
+    fig = cohort_figures.plot_missing_data_patterns(planted, min_count=MIN_CELL)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     plt.close(fig)
     assert labels == ["other patterns (n = 9)"]

@@ -7,7 +7,8 @@ import shutil
 import pytest
 
 from book_pages import docname, executed_notebooks, toc_docnames
-from okapi import notebooks, paths
+from okapi.book import notebooks
+from okapi import paths
 
 
 @pytest.mark.parametrize("source", paths.notebook_sources(), ids=lambda p: p.name)

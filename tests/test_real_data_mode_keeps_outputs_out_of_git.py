@@ -4,7 +4,8 @@ import os
 import subprocess
 import sys
 
-from okapi import notebooks, paths
+from okapi.book import notebooks
+from okapi import paths
 
 FIXTURE = paths.REPO_ROOT / "tests" / "fixtures" / "valid"
 
@@ -20,7 +21,7 @@ def test_book_dir_is_a_git_ignored_copy_for_an_extract(monkeypatch):
     ignored = subprocess.run(["git", "check-ignore", "-q", str(notebooks.EXTRACT_BOOK_DIR / "index.ipynb")],
                              cwd=paths.REPO_ROOT)
     assert ignored.returncode == 0, "the extract book folder is not git-ignored"
-    printed = subprocess.run([sys.executable, "-m", "okapi.notebooks", "book-dir"], capture_output=True, text=True,
+    printed = subprocess.run([sys.executable, "-m", "okapi.book.notebooks", "book-dir"], capture_output=True, text=True,
                              check=True, env={**os.environ, paths.DATA_DIR_ENV: str(FIXTURE)})
     assert printed.stdout.strip() == str(notebooks.EXTRACT_BOOK_DIR)
 

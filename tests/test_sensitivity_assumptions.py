@@ -9,22 +9,23 @@ import pytest
 import statsmodels.api as sm
 from matplotlib.figure import Figure
 
-from okapi import sensitivity_assumptions as sweep
-from okapi import sensitivity_assumptions_cohorts as cohorts
-from okapi import sensitivity_assumptions_report as report
-from okapi.cohort_parameters import parameter
-from okapi.data import load_cohort
-from okapi.depression_pain import LINEAR_GROUP
-from okapi.derive import pain_long
-from okapi.mediation import bootstrap_mediation
-from okapi.mediation_analysis import mediation_dataset, pearson_correlation
-from okapi.mixed_models import fit_pain_mixed_model, linear_combination
-from okapi.pain_course import LINEAR_TIME
-from okapi.sensitivity import CONCLUSIONS, NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED, SensitivitySettings
-from okapi.sensitivity_assumptions_figures import MEDIATION, PAIN_COURSE, tornado_figure
-from okapi.synthetic import DEFAULT_SEED
-from okapi.trajectories import prepare_trajectory_data
-from okapi.trajectory_analysis import choose_model, fit_models
+from okapi.sensitivity import assumptions as sweep
+from okapi.sensitivity import assumptions_cohorts as cohorts
+from okapi.sensitivity import assumptions_report as report
+from okapi.synthetic.parameters import parameter
+from okapi.data.loading import load_cohort
+
+from okapi.data.derive import pain_long
+from okapi.models.mediation import bootstrap_mediation
+from okapi.chapters.mediation import mediation_dataset, pearson_correlation
+from okapi.models.mixed_models import fit_pain_mixed_model, linear_combination
+
+from okapi.sensitivity.verdicts import CONCLUSIONS, NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED
+from okapi.sensitivity.assumptions_figures import MEDIATION, PAIN_COURSE, tornado_figure
+
+from okapi.models.trajectories import prepare_trajectory_data
+from okapi.chapters.trajectories import choose_model, fit_models
+from okapi.plan import LINEAR_GROUP, LINEAR_TIME, SYNTHETIC_SEED, SensitivitySettings
 
 TINY = SensitivitySettings(sweep_replicates=2, sweep_default_cohorts=3, sweep_trajectory_starts=4,
                            sweep_trajectory_final=2, sweep_population_patients=20_000,
@@ -43,7 +44,7 @@ def tiny_sweep():
 
 
 def test_double_programming_statistics_from_arrays_equal_the_chapters_on_the_committed_cohort():
-    inputs = cohorts.simulate_inputs(329, DEFAULT_SEED)
+    inputs = cohorts.simulate_inputs(329, SYNTHETIC_SEED)
     cohort = load_cohort()
     book_long, mine = pain_long(cohort), cohorts.pain_long_from_inputs(inputs)
     for column in ("patient_id", "month", "nprs"):

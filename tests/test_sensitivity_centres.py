@@ -1,7 +1,7 @@
 # Guards the "Centres" sensitivity section against a nested mixed model that runs but answers wrongly (a wrong REML
 # criterion, patients not nested in their centre, SEs from the wrong matrix), against clustered SEs or centre fixed
 # effects that are not what they claim, a centre bootstrap that depends on row order, and a verdict that calls
-# "mediation" what has no total effect to mediate. Second routes: R lme4, okapi.mixed_models (statsmodels), a
+# "mediation" what has no total effect to mediate. Second routes: R lme4, okapi.models.mixed_models (statsmodels), a
 # hand-written sandwich, dummies vs within-centre slopes, and simulated centres with a known variance.
 from concurrent.futures import ThreadPoolExecutor
 
@@ -9,16 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from okapi.data import load_cohort
-from okapi.derive import pain_long
-from okapi.mediation import PATHS
-from okapi.mixed_models import fit_pain_mixed_model
+from okapi.data.loading import load_cohort
+from okapi.data.derive import pain_long
+from okapi.models.mediation import PATHS
+from okapi.models.mixed_models import fit_pain_mixed_model
 from okapi.paths import REPO_ROOT
-from okapi.rbridge import r_unavailable_reason, run_r_script
-from okapi.sensitivity_centres import (MediationReading, centre_bootstrap_paths, clustered_ols_table,
+from support.rbridge import R_SOURCES, r_reference
+from okapi.sensitivity.centres import (MediationReading, centre_bootstrap_paths, clustered_ols_table,
                                        depression_analysis_set, fixed_effects_paths, mediation_holds)
-from okapi.sensitivity_centres_model import centre_icc, fit_centre_mixed_model
-from okapi.simulation_checks import simulate_pain_panel
+from okapi.models.centre_model import centre_icc, fit_centre_mixed_model
+from support.known_truth import simulate_pain_panel
 
 LME4_SCRIPT = REPO_ROOT / "tests" / "r" / "lmm_centre_reference.R"
 MODELS = {"linear": "nprs ~ years", "depression": "nprs ~ years * depressed"}
@@ -48,18 +48,16 @@ def committed_depression_set():
     return data.assign(depressed=data["depressed"].astype(int))[["patient_id", "centre", "years", "nprs", "depressed"]]
 
 
-@pytest.fixture(scope="module")
-def lme4_fits():
-    reason = r_unavailable_reason(["lme4"])
-    if reason:
-        pytest.skip(f"R reference unavailable: {reason}")
+@pytest.fixture(scope="module", params=R_SOURCES)
+def lme4_fits(request):
     simulated, _ = with_centres()
     datasets = {"committed": committed_depression_set(),
                 "simulated": simulated[["patient_id", "centre", "years", "nprs", "depressed"]]}
     spec = pd.DataFrame({"model_id": list(MODELS), "fixed": list(MODELS.values()), "repeats": 1})
 
     def run(name):
-        return name, run_r_script(LME4_SCRIPT, {"data": datasets[name], "models": spec}, timeout=240)
+        return name, r_reference(LME4_SCRIPT, {"data": datasets[name], "models": spec}, request.param,
+                                 f"centre_model_{name}", packages=["lme4"], timeout=240)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return datasets, dict(pool.map(run, datasets))
@@ -87,7 +85,7 @@ def test_double_programming_centre_model_matches_lme4(lme4_fits, dataset, model_
 
 
 def test_double_programming_without_centre_is_the_primary_model():
-    # With var(centre) fixed at 0 the nested REML must be okapi.mixed_models' model (statsmodels), not a cousin.
+    # With var(centre) fixed at 0 the nested REML must be okapi.models.mixed_models' model (statsmodels), not a cousin.
     data = committed_depression_set()
     ours = fit_centre_mixed_model(data, "nprs ~ years * depressed", with_centre=False)
     primary = fit_pain_mixed_model(data, "nprs ~ years * depressed", "~years")

@@ -9,14 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from okapi import depression_pain, sensitivity_definitions as sd
-from okapi.data import load_cohort
-from okapi.derive import pain_long
-from okapi.mixed_models import fit_pain_mixed_model
-from okapi.pain_course import RANDOM_PART, canonical_order
+from okapi.chapters import depression as depression_pain
+from okapi.sensitivity import definitions as sd
+from okapi.data.loading import load_cohort
+from okapi.data.derive import pain_long
+from okapi.models.mixed_models import fit_pain_mixed_model
+from okapi.chapters.pain import canonical_order
 from okapi.paths import REPO_ROOT
-from okapi.rbridge import r_unavailable_reason, run_r_script
-from okapi.sensitivity import NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED, SensitivitySettings
+from support.rbridge import R_SOURCES, r_reference
+from okapi.sensitivity.verdicts import NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED
+from okapi.plan import LINEAR_GROUP, RANDOM_PART, SensitivitySettings
 
 LMM_SCRIPT = REPO_ROOT / "tests" / "r" / "lmm_reference.R"
 SETTINGS = SensitivitySettings(n_bootstrap=200, n_workers=2)
@@ -49,20 +51,18 @@ def test_paper_split_reproduces_the_depression_chapter(cohort, results):
     data = canonical_order(long_df.loc[long_df["hads_d_baseline"].notna()])
     data["depressed"] = data["depressed"].astype(bool)
     assert data["patient_id"].nunique() == results.n_patients
-    fit = fit_pain_mixed_model(data, depression_pain.LINEAR_GROUP, RANDOM_PART)
+    fit = fit_pain_mixed_model(data, LINEAR_GROUP, RANDOM_PART)
     _, chapter = depression_pain.slopes_per_month(fit, "depressed")
     row = sd._row(results.interactions, "d", "paper", sd.ALONE)
-    # The chapter fits with statsmodels, this section with okapi.lmm_batch: statsmodels' REML optimum stops slightly
+    # The chapter fits with statsmodels, this section with okapi.models.lmm_batch: statsmodels' REML optimum stops slightly
     # short (measured 1.6e-6 apart here, about 1e-4 of an SE), so agreement is asked to 1e-3 of an SE.
     tolerance = 1e-3 * (chapter.ci_high - chapter.ci_low) / (2 * 1.96)
     assert row["estimate"] == pytest.approx(chapter.estimate, abs=tolerance)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((chapter.ci_low, chapter.ci_high), abs=tolerance)
 
 
-def test_double_programming_joint_model_matches_lme4_per_month(cohort, results):
-    reason = r_unavailable_reason(["lme4", "lmerTest"])
-    if reason:
-        pytest.skip(f"R reference unavailable: {reason}")
+@pytest.mark.parametrize("r_source", R_SOURCES)
+def test_double_programming_joint_model_matches_lme4_per_month(cohort, results, r_source):
     defs = sd.definitions(SETTINGS)
     long_df = pain_long(cohort)
     long_df = canonical_order(long_df.loc[long_df["hads_d_baseline"].notna() & long_df["hads_a_baseline"].notna()])
@@ -77,7 +77,8 @@ def test_double_programming_joint_model_matches_lme4_per_month(cohort, results):
          "wald_pattern": "", "anova_term": "", "repeats": 1},
         {"model_id": "omnibus", "formula": "nprs ~ factor(month) * (d_paper + a_paper) + (years | patient_id)",
          "wald_pattern": "^factor\\(month\\)[0-9]+:a_paper$", "anova_term": "factor(month):a_paper", "repeats": 1}])
-    r_out = run_r_script(LMM_SCRIPT, {"data": data, "models": spec}, timeout=240)
+    r_out = r_reference(LMM_SCRIPT, {"data": data, "models": spec}, r_source, "definitions_joint_model",
+                        packages=["lme4", "lmerTest"], timeout=240)
     fixed = r_out["fixed"].set_index(["model_id", "term"])
     for coding in ("paper", "score"):
         for scale in ("d", "a"):
@@ -85,7 +86,7 @@ def test_double_programming_joint_model_matches_lme4_per_month(cohort, results):
             r_estimate = fixed.loc[(coding, f"years:{scale}_{coding}"), "estimate"] / 12  # lme4 per year
             r_se = fixed.loc[(coding, f"years:{scale}_{coding}"), "se"] / 12
             # What this guards is the coding (a per-year slip is off by a factor 12, a wrong column by far more), so
-            # 1e-4 of max(|estimate|, SE): about 1e-5 measured with okapi.lmm_batch (statsmodels, whose REML
+            # 1e-4 of max(|estimate|, SE): about 1e-5 measured with okapi.models.lmm_batch (statsmodels, whose REML
             # optimum stops 4e-6 log-likelihood units below lme4's on this flat surface, was 1.4e-4 away).
             assert abs(ours["estimate"] - r_estimate) < 1e-4 * max(abs(r_estimate), r_se)
             assert ours["se"] == pytest.approx(r_se, rel=1e-4)

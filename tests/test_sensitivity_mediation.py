@@ -11,13 +11,14 @@ import pytest
 import statsmodels.api as sm
 from scipy import optimize
 
-from okapi import sensitivity_mediation as smed
-from okapi.codebook import DAYS_PER_MONTH
-from okapi.data import load_cohort
-from okapi.mediation import bootstrap_indices, indirect_effect_sensitivity, mediation_paths
-from okapi.sensitivity import NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED, SensitivitySettings
-from okapi.simulation_checks import simulate_mediation_data
-from okapi.targets import target_value
+from okapi.sensitivity import mediation as smed
+from okapi.data.codebook import DAYS_PER_MONTH
+from okapi.data.loading import load_cohort
+from okapi.models.mediation import bootstrap_indices, indirect_effect_sensitivity, mediation_paths
+from okapi.sensitivity.verdicts import NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED
+from support.known_truth import simulate_mediation_data
+from okapi.data.targets import target_value
+from okapi.plan import SensitivitySettings
 
 SETTINGS = SensitivitySettings(n_bootstrap=300)
 

@@ -8,15 +8,16 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from okapi import lmm_batch
-from okapi.data import REAL, load_cohort
-from okapi.mixed_models import fit_pain_mixed_model
-from okapi.sensitivity import NOT_SURVIVED, SURVIVED, SensitivitySettings
-from okapi.sensitivity_missing import (_subset_fit, complete_case_sets, missing_data_from_long,
+from okapi.models import lmm_batch
+from okapi.data.loading import REAL, load_cohort
+from okapi.models.mixed_models import fit_pain_mixed_model
+from okapi.sensitivity.verdicts import NOT_SURVIVED, SURVIVED
+from okapi.sensitivity.missing import (_subset_fit, complete_case_sets, missing_data_from_long,
                                        run_missing_sensitivity, tipping_holds, verdicts)
-from okapi.sensitivity_missing_imputation import (MONTHS, YEARS, draw_imputations, first_root, margin, pain_grid,
-                                                  pool, pooled_over, shifted)
-from okapi.simulation_checks import simulate_pain_panel
+from okapi.models.imputation import (MONTHS, YEARS, draw_imputations, first_root, margin, pain_grid,
+                                     pool, pooled_over, shifted)
+from okapi.plan import SensitivitySettings
+from support.known_truth import simulate_pain_panel
 
 # MI under MAR against the direct-likelihood fit of the same model: the MI estimate carries Monte Carlo error
 # sqrt(B / m) around its infinite-m value, which matches the likelihood estimate up to O(1/n); 3 Monte Carlo SEs.
@@ -32,7 +33,7 @@ def cohort_results():
 
 
 def analysis_set() -> pd.DataFrame:
-    from okapi.derive import pain_long
+    from okapi.data.derive import pain_long
     long_df = pain_long(load_cohort())
     data = long_df.loc[long_df["hads_d_baseline"].notna()].copy()
     data["depressed"] = data["depressed"].astype(bool)
@@ -201,7 +202,7 @@ def test_real_mode_does_not_fit_or_show_a_handful_of_patients():
 
 
 def test_a_positive_interaction_is_eroded_by_shifting_the_dropouts_without_depression():
-    from okapi.simulation_checks import PanelTruth
+    from support.known_truth import PanelTruth
     data, _ = simulate_pain_panel(n_patients=300, seed=12, monthly_dropout=0.06,
                                   truth=PanelTruth(6.5, -0.9, 0.3, 0.6, 1.3, 0.8, -0.3, 1.0))
     results = missing_data_from_long(data.assign(depressed=data["depressed"].astype(bool)),

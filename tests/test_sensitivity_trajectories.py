@@ -8,17 +8,18 @@ import pandas as pd
 import pytest
 from scipy import optimize, stats
 
-from okapi import trajectory_analysis as ta
-from okapi.data import load_cohort
-from okapi.derive import pain_long
+from okapi.chapters import trajectories as ta
+from okapi.data.loading import load_cohort
+from okapi.data.derive import pain_long
 from okapi.paths import REPO_ROOT
-from okapi.rbridge import r_unavailable_reason, run_r_script
-from okapi.sensitivity import NOT_SURVIVED, SURVIVED
-from okapi.parallel import map_in_processes
-from okapi.sensitivity_trajectories import SelectionTask, _outcome, _run_task, _seeds, run_selection
-from okapi.simulation_checks_trajectories import TrajectorySimulationSettings, simulate_trajectory_cohort
-from okapi.trajectories import (fit_trajectory_grid, fit_trajectory_model, log_likelihood_at, polynomial_design,
-                                prepare_trajectory_data)
+from support.rbridge import R_SOURCES, r_reference
+from okapi.sensitivity.verdicts import NOT_SURVIVED, SURVIVED
+from okapi.simulation.engine import map_in_processes
+from okapi.sensitivity.trajectories import SelectionTask, _outcome, _run_task, _seeds, run_selection
+from support.known_truth_trajectories import TrajectorySimulationSettings, simulate_trajectory_cohort
+from okapi.models.trajectories import (fit_trajectory_grid, fit_trajectory_model, log_likelihood_at, polynomial_design,
+                                       prepare_trajectory_data)
+from okapi.plan import TRAJECTORY_DEGREE, TRAJECTORY_FINAL, TRAJECTORY_K_VALUES, TRAJECTORY_SEED, TRAJECTORY_STARTS
 
 FLEXMIX_SCRIPT = REPO_ROOT / "tests" / "r" / "flexmix_growth_mixture_class_variance.R"
 SAME_LIKELIHOOD_TOLERANCE = 1e-6    # same parameters, flexmix's 15 significant digits
@@ -46,13 +47,12 @@ def class_variance_fit(long_df, k=2, seed=3):
                                 n_starts=20, seed=seed)
 
 
-def test_double_programming_class_variance_growth_mixture_matches_flexmix():
-    reason = r_unavailable_reason(["flexmix", "mvtnorm"])
-    if reason:
-        pytest.skip(f"R flexmix reference unavailable: {reason}")
+@pytest.mark.parametrize("r_source", R_SOURCES)
+def test_double_programming_class_variance_growth_mixture_matches_flexmix(r_source):
     long_df = two_class_long(80)
-    out = run_r_script(FLEXMIX_SCRIPT, {"long": long_df[["patient_id", "years", "nprs"]]}, timeout=240,
-                       extra_args=["2", "2", "1", "11"])
+    out = r_reference(FLEXMIX_SCRIPT, {"long": long_df[["patient_id", "years", "nprs"]]}, r_source,
+                      "flexmix_class_variance", packages=["flexmix", "mvtnorm"], timeout=240,
+                      extra_args=["2", "2", "1", "11"])
     reference, parameters = out["fit"].iloc[0], out["parameters"]
     assert reference["k_fitted"] == 2 and reference["converged"]
     coefficients = parameters[["coef_0", "coef_1", "coef_2"]].to_numpy()
@@ -122,17 +122,17 @@ def committed_long():
 
 def test_primary_specification_is_the_chapters(committed_long):
     # The section's degree-2, common-variance refit must be the chapter's own fits, not a near relative.
-    data = prepare_trajectory_data(committed_long, ta.DEGREE)
-    selection = run_selection(SelectionTask("specification", data, False, ta.N_STARTS, ta.N_FINAL, ta.GRID_SEED))
+    data = prepare_trajectory_data(committed_long, TRAJECTORY_DEGREE)
+    selection = run_selection(SelectionTask("specification", data, False, TRAJECTORY_STARTS, TRAJECTORY_FINAL, TRAJECTORY_SEED))
     for key in ("lcga", "gmm"):
-        table, _ = fit_trajectory_grid(committed_long, k_values=ta.K_VALUES, degree=ta.DEGREE, n_starts=ta.N_STARTS,
-                                       n_final=ta.N_FINAL, seed=ta.GRID_SEED, **ta.MODELS[key].settings)
+        table, _ = fit_trajectory_grid(committed_long, k_values=TRAJECTORY_K_VALUES, degree=TRAJECTORY_DEGREE, n_starts=TRAJECTORY_STARTS,
+                                       n_final=TRAJECTORY_FINAL, seed=TRAJECTORY_SEED, **ta.MODELS[key].settings)
         pd.testing.assert_frame_equal(selection.models[key].fit_table, table)
 
 
 def test_resamples_do_not_depend_on_the_number_of_workers(committed_long):
-    data = prepare_trajectory_data(committed_long, ta.DEGREE)
-    tasks = [SelectionTask("resample", data, False, 4, 2, ta.GRID_SEED, seed) for seed in _seeds(1, 2, 3)]
+    data = prepare_trajectory_data(committed_long, TRAJECTORY_DEGREE)
+    tasks = [SelectionTask("resample", data, False, 4, 2, TRAJECTORY_SEED, seed) for seed in _seeds(1, 2, 3)]
     one, two = (pd.DataFrame(map_in_processes(_run_task, tasks, n_workers)) for n_workers in (1, 2))
     pd.testing.assert_frame_equal(one, two)
     assert one["seed"].nunique() == 3, "each resample needs its own seed"

@@ -3,8 +3,9 @@
 # silently ignored; and the per-conclusion summary must count overturning analyses, not just list them.
 import pytest
 
-from okapi.sensitivity import (CONCLUSIONS, NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED, SensitivitySettings, Verdict,
-                               conclusion_summary, verdict_table)
+from okapi.sensitivity.verdicts import (CONCLUSIONS, NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED, Verdict,
+                                        conclusion_summary, verdict_table)
+from okapi.plan import SensitivitySettings
 
 
 def test_rejects_a_verdict_on_an_unknown_conclusion_or_outcome():

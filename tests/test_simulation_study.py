@@ -10,26 +10,27 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from okapi import depression_pain, pain_course
-from okapi import simulation_study as study
-from okapi import simulation_study_figures as sf
-from okapi import trajectory_analysis as ta
-from okapi.calibration import analogue_values, arrays_from_simulation
-from okapi.cohort_parameters import parameter_values
-from okapi.data import load_cohort
-from okapi.derive import pain_long
-from okapi.mediation import mediation_paths
-from okapi.mediation_analysis import mediation_dataset
-from okapi.mixed_models import booleans_as_int
-from okapi.synthetic import simulate_arrays
-from okapi.synthetic_patients import class_linear_slopes, class_shares, hads_d_class_means
+from okapi.chapters import depression, pain as pain_course
+from okapi.simulation import study
+from okapi.simulation import study_figures as sf
+from okapi.chapters import trajectories as ta
+from okapi.synthetic.calibration import analogue_values, arrays_from_simulation
+from okapi.synthetic.parameters import parameter_values
+from okapi.data.loading import load_cohort
+from okapi.data.derive import pain_long
+from okapi.models.mediation import mediation_paths
+from okapi.chapters.mediation import mediation_dataset
+from okapi.models.mixed_models import booleans_as_int
+from okapi.synthetic.cohort import simulate_arrays
+from okapi.synthetic.patients import class_linear_slopes, class_shares, hads_d_class_means
+from okapi.plan import RANDOM_PART, SimulationStudySettings
 
 # A generator inside the models' assumptions: straight class courses (time constants of a million months), dropout
 # unrelated to pain, no dose effect on the slope, and levels away from the 0 and 10 bounds. The chapters' models are
 # then correctly specified for the mean slope, so every estimator should centre on the generator value.
 WELL_SPECIFIED = (("pain_time_constant_months", (1e6, 1e6, 1e6)), ("dropout_log_odds_per_nprs_point", 0.0),
                   ("slope_per_gram", 0.0), ("pain_baseline_level", 5.0), ("pain_m0_class_offsets", (-1.0, 0.0, 0.5)))
-TINY = study.StudySettings(n_replicates=4, n_boot=500, pseudo_truth_patients=6000, pseudo_truth_parts=2,
+TINY = SimulationStudySettings(n_replicates=4, n_boot=500, pseudo_truth_patients=6000, pseudo_truth_parts=2,
                            population_patients=200_000, overrides=WELL_SPECIFIED)
 
 
@@ -63,6 +64,7 @@ def test_coverage_is_judged_with_two_monte_carlo_ses():
     assert sf.coverage_judgement(0.985, 200) == "above the nominal 95%"
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_the_number_of_workers(tiny_runs):
     one, two = tiny_runs[1], tiny_runs[2]
     pd.testing.assert_frame_equal(one.replicates, two.replicates, check_exact=True)
@@ -84,6 +86,7 @@ def test_replicate_cohorts_are_typed_like_a_loaded_extract():
         pd.testing.assert_series_equal(getattr(replicate, name).dtypes, getattr(loaded, name).dtypes)
 
 
+@pytest.mark.slow
 def test_generator_values_match_the_closed_form(tiny_runs):
     # Without a dose term, the mean true slope is the class-share-weighted linear slope of the class curves; the
     # depressed - not depressed difference adds the within-class shift to the class mix. Tolerance: 4 MC SEs.
@@ -100,9 +103,9 @@ def test_generator_values_match_the_closed_form(tiny_runs):
 
 
 def test_generator_values_agree_with_the_calibrations_analogues():
-    # Second route: okapi.calibration computes the same population quantities (R8, R12, R13 analogues) from the same
+    # Second route: okapi.synthetic.calibration computes the same population quantities (R8, R12, R13 analogues) from the same
     # latent values with its own grouped regressions. Equal to rounding error on the same 20,000 patients.
-    settings = study.StudySettings()
+    settings = SimulationStudySettings()
     n = 20_000
     mine = study._generator_values([study._population_part((settings, 0, n))])
     seed = study._seeds(settings.seed, study.POPULATION_KEY, 0)[0]
@@ -115,6 +118,7 @@ def test_generator_values_agree_with_the_calibrations_analogues():
     assert mine["indirect"] == pytest.approx(theirs["R12"] * share / (1 - share), rel=1e-9)
 
 
+@pytest.mark.slow
 def test_recovers_the_truth_when_the_models_are_right(tiny_runs):
     # A unit slip (per month vs per year, points vs %) or a sign slip moves these by many Monte Carlo SEs.
     results = tiny_runs[1]
@@ -134,14 +138,14 @@ def test_replicates_are_analysed_with_the_chapters_functions(monkeypatch):
     # tests/test_double_programming_lmm_batch.py's job): any difference is in data preparation, formula or unit.
     def engine(long_df, fixed, random):
         # The fast fit, plus an unfitted statsmodels model for the chapters' predicted_means (formula coding only).
-        assert random == pain_course.RANDOM_PART
+        assert random == RANDOM_PART
         fit = study._fit_pain_model(long_df, fixed)
         outcome = fixed.split("~")[0].strip()
         data = booleans_as_int(long_df.loc[long_df[outcome].notna()])
         model = smf.mixedlm(fixed, data, groups="patient_id", re_formula=random)
         return dataclasses.replace(fit, statsmodels_result=SimpleNamespace(model=model))
 
-    for module in (pain_course, depression_pain):
+    for module in (pain_course, depression):
         monkeypatch.setattr(module, "fit_pain_mixed_model", engine)
     settings = dataclasses.replace(TINY, overrides=())
     synthetic, _ = study.replicate_cohort(settings, 0)
@@ -150,7 +154,7 @@ def test_replicates_are_analysed_with_the_chapters_functions(monkeypatch):
     long_df = pain_long(cohort)
     pain = pain_course.pain_course_from_data(long_df, cohort.visits)
     assert row["time_effect_estimate"] == pain.slope_per_year.estimate
-    chapter = depression_pain.depression_from_long(long_df).interaction_per_month
+    chapter = depression.depression_from_long(long_df).interaction_per_month
     assert (row["interaction_estimate"], row["interaction_low"]) == (chapter.estimate, chapter.ci_low)
     frame, _ = mediation_dataset(cohort)
     analysed = frame[frame["analysed"]]
@@ -182,9 +186,9 @@ def test_the_censored_model_left_out_could_never_be_chosen():
 
 
 def test_command_writes_its_tables_and_keeps_progress_off_stdout(monkeypatch, tmp_path, capsys):
-    small = functools.partial(study.StudySettings, n_boot=200, pseudo_truth_patients=2000, pseudo_truth_parts=2,
+    small = functools.partial(SimulationStudySettings, n_boot=200, pseudo_truth_patients=2000, pseudo_truth_parts=2,
                               population_patients=20_000)
-    monkeypatch.setattr(study, "StudySettings", small)
+    monkeypatch.setattr(study, "SimulationStudySettings", small)
     assert study.run_simulation_study_command(2, 1, str(tmp_path / "out")) == 0
     printed = capsys.readouterr()
     assert "2/2" in printed.err and "2/2" not in printed.out  # the bar goes to stderr, tables to stdout

@@ -8,10 +8,11 @@ import nbformat
 import pytest
 
 from book_pages import toc_docnames
-from okapi import paths, strobe
+from okapi import paths
+from okapi.chapters import strobe
 
 # The STROBE checklist for cohort studies: 22 items, six of them in parts (von Elm et al. 2007). Written out here,
-# independently of okapi.strobe, so a dropped or renamed item is caught.
+# independently of okapi.chapters.strobe, so a dropped or renamed item is caught.
 STROBE_COHORT_ITEMS = ("1a", "1b", "2", "3", "4", "5", "6a", "6b", "7", "8", "9", "10", "11",
                        "12a", "12b", "12c", "12d", "12e", "13a", "13b", "13c", "14a", "14b", "14c", "15",
                        "16a", "16b", "16c", "17", "18", "19", "20", "21", "22")

@@ -8,18 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from okapi import trajectory_analysis as ta
-from okapi import trajectory_report as tr
-from okapi.data import REAL, Cohort
-from okapi.derive import pain_long, patient_summary
-from okapi.ledger import NOT_REPRODUCED, REPRODUCED
-from okapi.privacy import MIN_CELL
-from okapi.simulation_checks_trajectories import adjusted_rand_index
-from okapi.synthetic import simulate_cohort
-from okapi.targets import load_targets
-from okapi.trajectories import log_likelihood_at, posterior_class_table, prepare_trajectory_data
+from okapi.chapters import trajectories as ta
+from okapi.chapters import trajectories_report as tr
+from okapi.data.loading import REAL, Cohort
+from okapi.data.derive import pain_long, patient_summary
+from okapi.verdicts.ledger import NOT_REPRODUCED, REPRODUCED
+from okapi.data.privacy import MIN_CELL
+from okapi.models.trajectories.agreement import adjusted_rand_index
+from okapi.synthetic.cohort import simulate_cohort
+from okapi.data.targets import load_targets
+from okapi.models.trajectories import log_likelihood_at, posterior_class_table, prepare_trajectory_data
 
-N_RESAMPLES = 20  # enough to exercise the bootstrap; the chapter uses okapi.trajectory_analysis.N_RESAMPLES
+N_RESAMPLES = 20  # enough to exercise the bootstrap; the chapter uses okapi.chapters.trajectories.N_RESAMPLES
 
 
 @pytest.fixture(scope="module")

@@ -7,15 +7,15 @@ import warnings
 import numpy as np
 import pytest
 
-from okapi.simulation_checks_trajectories import (DEFAULT_CLASS_CURVES, DEFAULT_CLASS_SHARES,
-                                                  TrajectorySimulationSettings, adjusted_rand_index,
-                                                  simulate_trajectory_cohort)
-from okapi.trajectories import (choose_number_of_classes, class_curve_table, fit_censored_trajectory_model,
-                                fit_trajectory_grid, fit_trajectory_model, log_likelihood_at,
-                                posterior_class_table, prepare_trajectory_data, summarise_fit)
-from okapi.trajectories_censored import prepare_censored_data, run_censored_em
-from okapi.trajectories_em import run_em
-from okapi.trajectories_fit import initial_partitions, parameters_from_partition
+from support.known_truth_trajectories import (DEFAULT_CLASS_CURVES, DEFAULT_CLASS_SHARES,
+                                              TrajectorySimulationSettings, simulate_trajectory_cohort)
+from okapi.models.trajectories.agreement import adjusted_rand_index
+from okapi.models.trajectories import (choose_number_of_classes, class_curve_table, fit_censored_trajectory_model,
+                                       fit_trajectory_grid, fit_trajectory_model, log_likelihood_at,
+                                       posterior_class_table, prepare_trajectory_data, summarise_fit)
+from okapi.models.trajectories.censored import prepare_censored_data, run_censored_em
+from okapi.models.trajectories.em import run_em
+from okapi.models.trajectories.fit import initial_partitions, parameters_from_partition
 
 # Random-intercept SD 0.6 (simulator default 0.8): with it the true 3-class solution clears the 0.7 entropy rule
 # with a margin (0.81 at n = 3000, against 0.72 with SD 0.8), so the test checks the rule, not a coin flip.
@@ -85,6 +85,7 @@ def oracle_posterior(long_df):
     return data.patient_ids, posterior.argmax(axis=1)
 
 
+@pytest.mark.slow
 def test_recovery_of_known_classes_at_large_n(large_cohort, large_random_intercept_grid):
     long_df, truth = large_cohort
     fit = large_random_intercept_grid[1][3]
@@ -103,6 +104,7 @@ def test_recovery_of_known_classes_at_large_n(large_cohort, large_random_interce
     assert fit.random_intercept_variance == pytest.approx(SETTINGS.random_intercept_sd ** 2, abs=0.08)
 
 
+@pytest.mark.slow
 def test_random_intercept_model_finds_the_true_number_of_classes(large_random_intercept_grid):
     table, fits = large_random_intercept_grid
     chosen, reason = choose_number_of_classes(table)

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from okapi import paths
-from okapi.codebook import CodebookError, load_codebook
-from okapi.validation import ValidationReport, format_report, run_validate_command, validate_extract
-from okapi.validation_rules import Problem
+from okapi.data.codebook import CodebookError, load_codebook
+from okapi.data.validation import ValidationReport, format_report, run_validate_command, validate_extract
+from okapi.data.validation_rules import Problem
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID = FIXTURES / "valid"

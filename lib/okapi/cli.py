@@ -42,19 +42,19 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     if args.command == "validate":
-        from okapi.validation import run_validate_command
+        from okapi.data.validation import run_validate_command
 
         return run_validate_command(args.path)
     if args.command == "simulate":
-        from okapi.synthetic import run_simulate_command
+        from okapi.synthetic.cohort import run_simulate_command
 
         return run_simulate_command(seed=args.seed, n=args.n, out=args.out, force=args.force)
     if args.command == "analyze":
-        from okapi.analyses import run_analyze_command
+        from okapi.chapters.registry import run_analyze_command
 
         return run_analyze_command(args.path, args.out)
     if args.command == "simulation-study":
-        from okapi.simulation_study import run_simulation_study_command
+        from okapi.simulation.study import run_simulation_study_command
 
         return run_simulation_study_command(args.replicates, args.workers, args.out)
     parser.error(f"unknown command {args.command}")

@@ -1,0 +1,11 @@
+"""Publishing machinery: how a computed result reaches the page. Imports `data` (and `paths`, `plan`) only; it knows
+nothing of the analyses.
+
+- `report`: number formats, glued text, captioned Markdown tables and figures (every output passes the privacy
+  guard of okapi.data.privacy here);
+- `tables`: descriptive table builders (Table 1 and comparison rows);
+- `theme`: the book's one figure theme (seaborn), applied by an explicit call;
+- `settings`: a chapter's parameters cell read into frozen settings that refuse unknown names;
+- `notebooks`: re-executes chapters, stamps their input fingerprints, reruns with other parameters;
+- `sphinx_ext`, `buildinfo`: build-time extras (commit, downloads, published JSON) and the reproducing page's facts.
+"""

@@ -1,0 +1,137 @@
+"""The pain-trajectories chapter's tables and prose values, built from okapi.chapters.trajectories results."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from okapi.verdicts.ledger import ledger_table
+from okapi.data.privacy import shown_count
+from okapi.book.report import fmt_number
+from okapi.data.targets import target_value
+from okapi.models.trajectories import average_posterior_probability, class_curve_table
+from okapi.models.trajectories.selection import failed_rules
+from okapi.chapters.trajectories import (GROUP_NAMES, MODELS, TrajectoryResults, c6_checks, class_labels,
+                                         ledger_entries, observed_class_means, published_shares)
+from okapi.plan import (TRAJECTORY_BOOTSTRAP_FINAL, TRAJECTORY_BOOTSTRAP_STARTS, TRAJECTORY_FINAL,
+                        TRAJECTORY_MIN_AVERAGE_POSTERIOR, TRAJECTORY_MIN_CLASS_SHARE,
+                        TRAJECTORY_K_VALUES, TRAJECTORY_MIN_RELATIVE_ENTROPY, TRAJECTORY_STARTS)
+
+
+def c6_table(results: TrajectoryResults) -> pd.DataFrame:
+    """c6_checks of the published-K solution beside those of the chosen solution."""
+    three, chosen = results.published_k_fit, results.chosen.chosen
+    table = c6_checks(results, three).rename(columns={"Class values": f"K = {three.n_classes}: class values",
+                                                      "Holds": f"K = {three.n_classes}: holds"})
+    if chosen.n_classes != three.n_classes:
+        other = c6_checks(results, chosen)
+        table[f"K = {chosen.n_classes} (chosen): class values"] = other["Class values"]
+        table[f"K = {chosen.n_classes} (chosen): holds"] = other["Holds"]
+    return table
+
+
+# --- the ledger ----------------------------------------------------------------------------------------------------
+
+
+def fit_table(results: TrajectoryResults) -> pd.DataFrame:
+    """One row per model and K, formatted."""
+    rows = []
+    for model in results.models.values():
+        for _, row in model.fit_table.iterrows():
+            k = int(row["n_classes"])
+            rows.append({
+                "Model": model.label, "K": str(k), "Log-likelihood": fmt_number(row["log_likelihood"], 1),
+                "Parameters": str(int(row["n_parameters"])), "BIC": fmt_number(row["bic"], 1),
+                # Three decimals: an entropy of 0.697 must not print as 0.70 beside a 0.7 threshold.
+                "Relative entropy": "-" if k == 1 else fmt_number(row["relative_entropy"], 3),
+                "Average posterior probability": " / ".join(
+                    fmt_number(a, 3) for a in average_posterior_probability(model.fits[k].posterior)),
+                "Class shares, %": " / ".join(fmt_number(100 * p, 1) for p in model.fits[k].class_probabilities),
+                "Smallest class, %": fmt_number(100 * row["smallest_class_share"], 1),
+                "Best log-likelihood replicated": f"{int(row['n_replications'])} of {TRAJECTORY_FINAL}",
+                "Meets every rule": "yes" if not failed_rules(row) else "no",
+                "Chosen": "yes" if k == model.chosen_k else "",
+            })
+    return pd.DataFrame(rows)
+
+
+def published_k_share_table(results: TrajectoryResults) -> pd.DataFrame:
+    """The companion paper's group shares beside each model's published-K solution (the chosen model's with its
+    bootstrap CI)."""
+    published = list(published_shares().values())
+    table = pd.DataFrame({"Group": list(GROUP_NAMES[:results.published_k]),
+                          "Published, %": [fmt_number(p, 1) for p in published],
+                          "Published, rescaled to 100%": [fmt_number(100 * p / sum(published), 1) for p in published]})
+    ci = 100 * results.bootstrap.ci
+    for key, model in results.models.items():
+        shares = 100 * model.fits[results.published_k].class_probabilities
+        cells = [fmt_number(s, 1) for s in shares]
+        if key == results.chosen_model:
+            cells = [f"{c} ({fmt_number(low, 1)} to {fmt_number(high, 1)})" for c, (low, high) in zip(cells, ci)]
+        table[model.label + (", % (95% CI)" if key == results.chosen_model else ", %")] = cells
+    return table
+
+
+def comparison_table(results: TrajectoryResults) -> pd.DataFrame:
+    """The chapter's ledger rows as its comparison section prints them."""
+    entries = ledger_entries(results)
+    table = ledger_table(entries).drop(columns=["Chapter"])
+    table["Note"] = [item.note for item in entries]
+    return table
+
+
+def curve_panels(results: TrajectoryResults, n_classes: int | None = None) -> list[dict]:
+    """Per model, its chosen solution (or its `n_classes` solution): fitted curves and observed class means."""
+    panels = []
+    for model in results.models.values():
+        fit = model.chosen if n_classes is None else model.fits[n_classes]
+        panels.append({"title": f"{model.label}, K = {fit.n_classes}",
+                       "labels": class_labels(fit.n_classes, results.published_k),
+                       "curves": class_curve_table(fit), "observed": observed_class_means(results, fit)})
+    return panels
+
+
+def glued_text(results: TrajectoryResults) -> dict[str, str]:
+    """Every number and every data-dependent statement of the chapter's prose."""
+    published = list(published_shares().values())
+    chosen, boot = results.chosen, results.bootstrap
+    other = next(m for k, m in results.models.items() if MODELS[k].comparable_bic and k != results.chosen_model)
+    bic = lambda m: fmt_number(m.fit_table.set_index("n_classes").loc[m.chosen_k, "bic"], 1)  # noqa: E731
+    k3 = results.published_k
+    text = {
+        "traj_n_patients": str(results.n_patients), "traj_n_classified": str(results.n_classified),
+        "traj_n_unclassified": shown_count(results.n_patients - results.n_classified, results.mode),
+        "traj_n_observations": str(results.n_observations),
+        "traj_k_range": f"{min(TRAJECTORY_K_VALUES)} to {max(TRAJECTORY_K_VALUES)}", "traj_n_starts": str(TRAJECTORY_STARTS),
+        "traj_n_final": str(TRAJECTORY_FINAL), "traj_min_entropy": fmt_number(TRAJECTORY_MIN_RELATIVE_ENTROPY, 1),
+        "traj_min_appa": fmt_number(TRAJECTORY_MIN_AVERAGE_POSTERIOR, 1), "traj_min_share": fmt_number(100 * TRAJECTORY_MIN_CLASS_SHARE, 0),
+        "traj_chosen_model": MODELS[chosen.key].prose, "traj_chosen_k": str(chosen.chosen_k),
+        "traj_chosen_bic": bic(chosen), "traj_other_model": MODELS[other.key].prose,
+        "traj_other_k": str(other.chosen_k), "traj_other_bic": bic(other),
+        "traj_published_k": str(k3), "traj_published_c1": fmt_number(target_value("C1"), 0),
+        "traj_chosen_vs_published": (f"has {k3} classes, as the companion paper's solution"
+                                     if chosen.chosen_k == k3 else
+                                     f"has {chosen.chosen_k}, not {k3}, classes; the companion paper's groups are "
+                                     f"therefore compared with the {k3}-class solution of the same model"),
+        "traj_published_shares": " / ".join(fmt_number(p, 1) for p in published) + "%",
+        "traj_published_sum": fmt_number(sum(published), 1) + "%",
+        "traj_published_rescaled": " / ".join(fmt_number(100 * p / sum(published), 1) for p in published) + "%",
+        "traj_boot_resamples": str(boot.n_resamples), "traj_boot_usable": str(boot.n_resamples - boot.n_unusable),
+        "traj_boot_starts": str(TRAJECTORY_BOOTSTRAP_STARTS), "traj_boot_final": str(TRAJECTORY_BOOTSTRAP_FINAL),
+        "traj_share_at_0": fmt_number(100 * results.share_at_bounds[0], 1) + "%",
+        "traj_share_at_10": fmt_number(100 * results.share_at_bounds[1], 1) + "%",
+    }
+    for name, fit in (("three", results.published_k_fit), ("chosen", chosen.chosen)):
+        holds = c6_checks(results, fit)["Holds"]
+        text[f"traj_c6_{name}"] = f"{int((holds == 'yes').sum())} of {len(holds)}"
+    lcga, gmm = results.models["lcga"], results.models["gmm"]
+    text["traj_overextraction"] = (
+        f"Plain LCGA chose more classes than the growth mixture model ({lcga.chosen_k} against {gmm.chosen_k})"
+        if lcga.chosen_k > gmm.chosen_k else
+        f"Plain LCGA did not choose more classes than the growth mixture model here ({lcga.chosen_k} against "
+        f"{gmm.chosen_k})")
+    text["traj_chosen_title"] = f"{chosen.label}, K = {chosen.chosen_k}"
+    text["traj_three_title"] = f"{chosen.label}, K = {k3}"
+    for key, model in results.models.items():
+        text[f"traj_{key}_bic_only_k"] = str(model.bic_only_k)
+        text[f"traj_{key}_reason"] = model.reason
+    return text

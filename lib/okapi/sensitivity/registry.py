@@ -1,0 +1,80 @@
+"""The sensitivity chapter's sections in one registry: each runs, returns its results, its verdicts and its glued
+texts, and names its figures. Adding a sensitivity analysis = one module (run, verdicts, glued_text), one line here,
+and its section in chapters/sensitivity.md.
+
+The chapter calls `run_section(key, cohort, settings, page=...)` once per section and `summary_texts(runs)` at the
+end, so every section reaches the page, and the closing verdict table, the same way.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from okapi.book import report
+from okapi.plan import SensitivitySettings
+from okapi.sensitivity import (assumptions, assumptions_figures, assumptions_report, centres, definitions,
+                               definitions_figures, mediation, mediation_figures, missing, missing_figures,
+                               trajectories, trajectories_figures)
+from okapi.sensitivity.verdicts import Verdict, conclusion_summary
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    run: Callable  # (cohort, settings) -> results
+    verdicts: Callable[[object], list[Verdict]]
+    glued_text: Callable[[object], dict[str, str]]
+    figures: dict[str, Callable] = field(default_factory=dict)  # glue name -> (results) -> Figure
+
+
+SECTIONS: dict[str, Section] = {s.key: s for s in (
+    Section("missing", "Missing data", missing.run_missing_sensitivity, missing.verdicts, missing.glued_text,
+            {"sens_missing_fig_decline": missing_figures.plot_decline_tipping,
+             "sens_missing_fig_interaction": missing_figures.plot_interaction_tipping_map}),
+    Section("definitions", "Definitions of depression", definitions.run_definitions_sensitivity,
+            definitions.verdicts, definitions.glued_text,
+            {"fig_sens_definitions_forest": definitions_figures.plot_interaction_forest}),
+    Section("mediation", "Readings of the mediation model", mediation.run_mediation_sensitivity, mediation.verdicts,
+            mediation.glued_text, {"fig_sens_mediation_iky": mediation_figures.plot_sensitivity_curves}),
+    Section("trajectories", "Trajectory settings", trajectories.run_trajectories_sensitivity, trajectories.verdicts,
+            trajectories.glued_text, {"fig_sens_trajectories_bootstrap_k": trajectories_figures.plot_bootstrap_k}),
+    Section("centres", "Centres", centres.run_centres_sensitivity, centres.verdicts, centres.glued_text),
+    Section("assumptions", "The synthetic cohort's assumptions", assumptions.run_assumptions_sensitivity,
+            assumptions_report.verdicts, assumptions_report.glued_text,
+            {"sens_assumptions_fig_pain_course":
+                 lambda results: assumptions_figures.tornado_figure(results, assumptions_figures.PAIN_COURSE),
+             "sens_assumptions_fig_mediation":
+                 lambda results: assumptions_figures.tornado_figure(results, assumptions_figures.MEDIATION)}),
+)}
+
+
+@dataclass
+class SectionRun:
+    section: Section
+    results: object
+    verdicts: list[Verdict]
+    glued: dict[str, str]
+
+
+def run_section(key: str, cohort, settings: SensitivitySettings, page: str | None = None) -> SectionRun:
+    """Run one section; with `page` (the chapter's source), glue its texts (those the page cites) and figures."""
+    section = SECTIONS[key]
+    results = section.run(cohort, settings)
+    run = SectionRun(section, results, section.verdicts(results), section.glued_text(results))
+    if page is not None:
+        report.glue_numbers(run.glued, page=page)
+        for name, draw in section.figures.items():
+            report.glue_figure(name, draw(results))
+    return run
+
+
+def all_verdicts(runs: list[SectionRun]) -> list[Verdict]:
+    missing_keys = [key for key in SECTIONS if key not in {run.section.key for run in runs}]
+    if missing_keys:
+        raise ValueError(f"the verdict summary needs every section; not run: {missing_keys}")
+    return [verdict for run in runs for verdict in run.verdicts]
+
+
+def summary_texts(runs: list[SectionRun]) -> dict[str, str]:
+    """'sens_summary_<conclusion>': one sentence per conclusion of the paper, over every section's verdicts."""
+    return {f"sens_summary_{key}": text for key, text in conclusion_summary(all_verdicts(runs)).items()}

@@ -1,0 +1,5 @@
+"""Verdicts on published figures: each reproduced value beside the published one, with the rule that decides and
+the rule's stated wording. Imports `data` and `book`.
+
+- `ledger`: the reproduction ledger rows every chapter returns, the tables the book prints and the JSON it publishes.
+"""

@@ -1,0 +1,100 @@
+"""How a published figure is judged against its reproduction. Each rule is stated once, here, in words (`Rule.text`,
+which the methods chapter prints) and in code (the function beside it); okapi.simulation.operating measures how often
+each says "reproduced" when the truth equals the published value, and its power against a stated deviation.
+
+Both sides are uncertain, so both uncertainties enter:
+- a published estimate's SE comes from its 95% CI (half-width / 1.96); without a CI, from its rounding: a value
+  printed to d decimals is known to within a uniform error of width 10^-d, SD 10^-d / sqrt(12);
+- the reproduction's SE is its own (from its 95% CI when the CI is the estimator's, else stated by the chapter).
+
+Estimate rule: reproduced when |estimate - published| < 1.96 sqrt(SE_pub^2 + SE_rep^2). With the truth equal to the
+published value this says "reproduced" at least 95% of the time whatever the two SEs (more when the published value is
+not itself a noisy estimate of the truth the reproduction targets); the power against a stated deviation is measured.
+
+P-value rule: a published P is a claim of its own (its test statistic and its direction). Both P values are turned into
+signed normal scores, z = sign x Phi^-1(1 - P / 2) (an omnibus chi-square is unsigned); a printed P stands for an
+interval of z ("P < .001": |z| > 3.29; "P = .02": |z| in [2.24, 2.43]). Each z is a draw with unit variance around its
+expectation, so two studies of one design agree when |z_rep - z_pub| < 1.96 sqrt(2) for some z_pub in the interval.
+
+Counts that are design constants (the number of patients analysed) are compared exactly.
+"""
+
+import math
+from dataclasses import dataclass
+
+from scipy import stats
+
+from okapi.verdicts.consistency import p_interval, rounding_interval
+
+Z_975 = stats.norm.ppf(0.975)
+P_CLAIM_THRESHOLD = Z_975 * math.sqrt(2)
+REPRODUCED, NOT_REPRODUCED, NOT_ESTIMABLE = "reproduced", "not reproduced", "not estimable"
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    name: str  # short, for a table
+    text: str  # the rule in words
+
+
+ESTIMATE = Rule("estimate", "estimates compatible",
+                "reproduced when the difference between the reproduced and the published estimate is less than 1.96 "
+                "times the square root of the sum of their squared standard errors (the published SE from its 95% CI, "
+                "or from its rounding when no CI was printed)")
+P_CLAIM = Rule("p-claim", "P values compatible",
+               "reproduced when the reproduced test statistic, as a signed normal score, lies within 1.96 x sqrt(2) "
+               "of some score the printed P value stands for (with the published direction)")
+EXACT = Rule("exact", "design constant equal", "reproduced when equal: a count fixed by the design, not estimated")
+RULES = {rule.key: rule for rule in (ESTIMATE, P_CLAIM, EXACT)}
+
+
+def published_se(value: str, ci_low: str = "", ci_high: str = "") -> tuple[float, str]:
+    """The published estimate's SE and where it comes from: its 95% CI, or (no CI) its rounding."""
+    if ci_low and ci_high:
+        return (float(ci_high) - float(ci_low)) / (2 * Z_975), "95% CI"
+    interval = rounding_interval(value)
+    return (interval.high - interval.low) / math.sqrt(12), "rounding"
+
+
+def estimate_z(published: float, se_published: float, estimate: float, se_reproduced: float) -> float:
+    return (estimate - published) / math.sqrt(se_published ** 2 + se_reproduced ** 2)
+
+
+def judge_estimate(published: float, se_published: float, estimate: float, se_reproduced: float) -> str:
+    if not (math.isfinite(estimate) and math.isfinite(se_reproduced)):
+        return NOT_ESTIMABLE
+    z = estimate_z(published, se_published, estimate, se_reproduced)
+    return REPRODUCED if abs(z) < Z_975 else NOT_REPRODUCED
+
+
+def signed_score(p: float, sign: float = 1.0) -> float:
+    """A two-sided P as a signed normal score; P = 1 is 0."""
+    return math.copysign(stats.norm.isf(min(max(p, 1e-300), 1.0) / 2), sign) if p < 1 else 0.0
+
+
+def published_scores(printed_p: str, sign: float) -> tuple[float, float]:
+    """The signed scores a printed P stands for, as (low, high)."""
+    interval = p_interval(printed_p)
+    a, b = signed_score(interval.high, sign), signed_score(max(interval.low, 1e-300), sign)
+    if interval.low == 0:
+        b = math.copysign(math.inf, sign)
+    return (min(a, b), max(a, b))
+
+
+def p_claim_distance(printed_p: str, published_sign: float, reproduced_p: float, reproduced_sign: float) -> float:
+    """How far the reproduced score is from the nearest score the printed P stands for."""
+    low, high = published_scores(printed_p, published_sign)
+    z = signed_score(reproduced_p, reproduced_sign)
+    return 0.0 if low <= z <= high else min(abs(z - low), abs(z - high))
+
+
+def judge_p_claim(printed_p: str, published_sign: float, reproduced_p: float, reproduced_sign: float) -> str:
+    if reproduced_p is None or not math.isfinite(reproduced_p):
+        return NOT_ESTIMABLE
+    distance = p_claim_distance(printed_p, published_sign, reproduced_p, reproduced_sign)
+    return REPRODUCED if distance < P_CLAIM_THRESHOLD else NOT_REPRODUCED
+
+
+def judge_exact(published: float, estimate: float) -> str:
+    return REPRODUCED if estimate == published else NOT_REPRODUCED
