@@ -72,7 +72,10 @@ def pdf_build(paper):
 def _latex_text(source: str) -> str:
     """The LaTeX source with the escapes Sphinx adds undone, to find glued text in it."""
     source = re.sub(r"\\([%&#_{}$])", r"\1", source)
-    return source.replace("\\textasciitilde{}", "~").replace("\\sphinxhyphen{}", "-")
+    for escaped, plain in (("\\textasciitilde{}", "~"), ("\\sphinxhyphen{}", "-"), ("\\textbar{}", "|"),
+                           ("\\textasciicircum{}", "^"), ("\\textbackslash{}", "\\"), ("{[}", "["), ("{]}", "]")):
+        source = source.replace(escaped, plain)
+    return source
 
 
 def test_pdf_has_no_unresolved_references(pdf_build):

@@ -9,7 +9,7 @@ from okapi.book import report
 @pytest.fixture()
 def glued(monkeypatch):
     calls = {}
-    monkeypatch.setattr(report, "glue_text", lambda name, text: calls.__setitem__(name, text))
+    monkeypatch.setattr(report, "glue_text", lambda name, text, about_patients=True: calls.__setitem__(name, text))
     return calls
 
 

@@ -4,6 +4,8 @@
 # statsmodels interval width that does not hold, and glued numbers that myst-nb would mangle. Second routes: numpy
 # polyfit, scipy pearsonr, and the synthetic generator's own per-patient truth.
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +14,8 @@ from scipy import stats
 from book_pages import texts_myst_would_change
 from okapi.chapters import mediation as ma
 from okapi.data.loading import load_cohort
-from okapi.verdicts.ledger import NOT_COMPARABLE, NOT_REPRODUCED, REPRODUCED
+from okapi.verdicts import rules
+from okapi.verdicts.rules import NOT_ESTIMABLE
 from okapi.synthetic.cohort import simulate_cohort, write_cohort
 from okapi.data.targets import target_value
 from okapi.plan import MEDIATION_MIN_SCORES, MEDIATION_MIN_SPAN_MONTHS
@@ -140,19 +143,24 @@ def test_the_chapters_claim_on_published_sample_sizes_holds():
 def test_ledger_verdicts_follow_their_rules(small_results):
     entries = {item.id: item for item in ma.ledger_entries(small_results)}
     assert set(entries) == {"R9", "R10", "R11", "R12", "R13"}
+    total = small_results.bootstrap.ols.loc["c"]
     for target_id, item in entries.items():
-        inside = item.ci_low <= target_value(target_id) <= item.ci_high
-        if target_id == "R13" and item.ci_low <= 0 and item.ci_high >= 100:
-            assert item.verdict == NOT_COMPARABLE
-        else:
-            assert item.verdict == (REPRODUCED if inside else NOT_REPRODUCED), target_id
+        if target_id == "R13" and total["ci_low"] <= 0 <= total["ci_high"]:
+            assert item.verdict == NOT_ESTIMABLE and "total effect" in item.not_estimable
+            continue
+        expected = rules.judge_estimate(target_value(target_id), item.published_se, item.estimate, item.se)
+        assert item.verdict == expected, target_id
     assert entries["R11"].estimate == small_results.bootstrap.ols.loc["b", "estimate"]
+    assert entries["R11"].se == small_results.bootstrap.ols.loc["b", "se"]
 
 
-@pytest.mark.parametrize("low, high, verdict", [(-300.0, 400.0, NOT_COMPARABLE), (10.0, 90.0, REPRODUCED),
-                                                (70.0, 90.0, NOT_REPRODUCED), (-10.0, 90.0, REPRODUCED)])
-def test_proportion_verdict_refuses_an_interval_from_none_to_all(low, high, verdict):
-    assert ma.proportion_verdict(64.6, low, high)[0] == verdict
+def test_proportion_mediated_is_not_estimable_when_the_total_effect_may_be_zero(small_results):
+    ols = small_results.bootstrap.ols.copy()
+    for low, high, estimable in ((-0.01, 0.02, False), (0.005, 0.02, True), (-0.03, -0.001, True)):
+        ols.loc["c", ["ci_low", "ci_high"]] = (low, high)
+        boot = dataclasses.replace(small_results.bootstrap, ols=ols)
+        row = next(e for e in ma.ledger_entries(dataclasses.replace(small_results, bootstrap=boot)) if e.id == "R13")
+        assert (row.verdict != NOT_ESTIMABLE) == estimable, (low, high)
 
 
 def test_statsmodels_width_is_explained_by_independent_mediator_draws(small_results):

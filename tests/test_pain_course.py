@@ -17,6 +17,7 @@ from okapi.verdicts.ledger import NOT_REPRODUCED, REPRODUCED
 from okapi.models.mixed_models import fit_pain_mixed_model
 from IPython.core.formatters import PlainTextFormatter
 from okapi.data.targets import load_targets
+from okapi.verdicts.ledger import printed_targets
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +45,12 @@ def test_monthly_counts_means_and_cis_match_a_direct_tabulation(cohort, results)
 def test_per_month_slope_is_the_per_year_slope_over_12_and_matches_a_refit_in_months(cohort, results):
     assert results.slope_per_month.estimate * 12 == pytest.approx(results.slope_per_year.estimate, rel=1e-12)
     assert results.slope_per_month.ci_low * 12 == pytest.approx(results.slope_per_year.ci_low, rel=1e-12)
-    # Second route: the same model with months in the fixed part (random slope still on years, as in the chapter).
+    # Second route: statsmodels (the chapter fits with okapi.models.lmm_batch), months in the fixed part (random slope
+    # still on years, as in the chapter); agreement to 1e-3 of an SE (statsmodels' optimum stops slightly short).
     refit = fit_pain_mixed_model(pain_long(cohort), "nprs ~ month", "~years")
-    assert refit.fixed.loc["month", "estimate"] == pytest.approx(results.slope_per_month.estimate, rel=1e-5)
-    assert refit.fixed.loc["month", "se"] == pytest.approx(results.slope_per_month.se, rel=1e-4)
+    slope = results.slope_per_month
+    assert refit.fixed.loc["month", "estimate"] == pytest.approx(slope.estimate, abs=1e-3 * slope.se)
+    assert refit.fixed.loc["month", "se"] == pytest.approx(slope.se, rel=1e-3)
 
 
 def test_effect_sizes_have_the_papers_signs_and_the_baseline_sd_as_denominator(cohort, results):
@@ -78,11 +81,18 @@ def test_sf12_paired_test_agrees_with_scipy_and_uses_only_patients_seen_at_both_
 
 
 def _rule_holds(item, targets) -> bool:
+    """The estimate rule of okapi.verdicts.rules, written out again: the published SE from its CI (half-width over
+    1.96) or, without a CI, from its rounding (width 10^-decimals over sqrt 12); the reproduced SE from its CI."""
     target = targets.loc[item.id]
-    if item.rule == "reproduced estimate inside the published 95% CI":
-        return target["ci_low"] <= item.estimate <= target["ci_high"]
-    assert item.rule == "published value inside the reproduced 95% CI", item.rule
-    return item.ci_low <= target["value"] <= item.ci_high
+    assert item.rule == "estimate", item.rule
+    if pd.notna(target["ci_low"]):
+        se_published = (target["ci_high"] - target["ci_low"]) / (2 * 1.959964)
+    else:
+        printed = printed_targets().loc[item.id, "value"]
+        decimals = len(printed.split(".")[1]) if "." in printed else 0
+        se_published = 10.0 ** -decimals / 12 ** 0.5
+    se_reproduced = item.se if item.se is not None else (item.ci_high - item.ci_low) / (2 * 1.959964)
+    return abs(item.estimate - target["value"]) < 1.959964 * (se_published ** 2 + se_reproduced ** 2) ** 0.5
 
 
 def test_ledger_has_the_chapters_ids_and_each_verdict_follows_its_rule(results):

@@ -3,13 +3,13 @@
 # renumbered, left without its caption or without its image. Each check runs on the text pdftotext extracts from the
 # PDF itself, and each is shown to fail on a planted defect.
 import re
-import subprocess
 import unicodedata
 from collections import Counter
 
 import pytest
 
 from book_pages import figure_captions, page_title, stored_ledger, table_captions, toc_notebooks
+from okapi.book.report import fmt_p
 from okapi.verdicts.ledger import printed_targets
 
 ASCII_PUNCTUATION = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2212": "-"})
@@ -42,9 +42,13 @@ def ledger_numbers(ledger: dict) -> dict[str, Counter]:
     targets = printed_targets()
     rows = {}
     for entry in ledger["entries"]:
-        target = targets.loc[entry["id"]]
-        published = " ".join([target["value"], target["ci_low"], target["ci_high"], target["p_reported"]])
-        reproduced = [entry["estimate"]] + ([entry["ci_low"], entry["ci_high"]] if entry["ci_low"] is not None else [])
+        target = targets.loc[entry["id"].removesuffix("-P")]
+        if entry["id"].endswith("-P"):  # a P claim's row: the printed P beside the reproduced one
+            rows[entry["id"]] = printed_numbers(target["p_reported"] + " " + fmt_p(entry["estimate"]))
+            continue
+        published = " ".join([target["value"], target["ci_low"], target["ci_high"]])
+        reproduced = [] if entry["verdict"] == "not estimable" else (
+            [entry["estimate"]] + ([entry["ci_low"], entry["ci_high"]] if entry["ci_low"] is not None else []))
         rows[entry["id"]] = printed_numbers(published + " " + " ".join(f"{v:.{entry['digits']}f}" for v in reproduced))
     return rows
 
@@ -66,7 +70,9 @@ def missing_ledger_numbers(front_text: str, ledger: dict) -> dict[str, list[str]
     found = printed_numbers(front_text)
 
     def shows_id(row_id: str) -> bool:  # pdftotext may run the narrow Id column into the next one ("R2bage, SD")
-        return re.search(rf"(?<![A-Za-z0-9]){re.escape(row_id)}(?!\d)", front_text) is not None
+        # and break a P claim's id at its hyphen, even dropping it ("R10-" / "P", or "R10P value: ...")
+        pattern = r"-?\s*".join(re.escape(part) for part in row_id.split("-"))
+        return re.search(rf"(?<![A-Za-z0-9]){pattern}(?!\d)", front_text) is not None
 
     missing = {}
     for row_id, numbers in ledger_numbers(ledger).items():

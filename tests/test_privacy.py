@@ -100,7 +100,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from okapi.chapters import (adverse_effects, cohort as cohort_description, cohort_figures,  # noqa: E402
                             mediation, pain_figures)
-from okapi.chapters import trajectories  # noqa: E402
+from okapi.chapters import trajectories_groups  # noqa: E402
 from okapi.data.privacy import shown_count  # noqa: E402
 from okapi.book.tables import Row, characteristics_table  # noqa: E402
 
@@ -205,22 +205,22 @@ def planted_trajectory(real: bool):
 
 def test_c6_class_means_of_a_class_of_one_to_four_are_hidden(monkeypatch):
     results, fit, assigned = planted_trajectory(real=True)
-    monkeypatch.setattr(trajectories, "patients_by_class", lambda results, fit: assigned)
-    table = trajectories.c6_checks(results, fit)
-    for values in table["Class values"]:
+    monkeypatch.setattr(trajectories_groups, "patients_by_class", lambda results, fit: assigned)
+    table = trajectories_groups.c6_checks(results, fit)
+    for values in table["Found"]:
         assert not re.search(r"(?<![\d.<])[1-4] patients", values)
-    means = table.loc[table["Statement"].str.contains("more depression"), "Class values"].iloc[0]
-    assert means.split(" / ")[2] == "<5 patients"  # the 3-patient class
-    shares = table.loc[table["Statement"].str.contains("opposite"), "Class values"].iloc[0]
-    assert "<5 patients" in shares and "66.7%" not in shares
+    means = table.loc[table["Statement"].str.contains("more depression"), "Found"].iloc[0]
+    assert means == "<5 patients in a group"  # the severe class has 3 patients
+    shares = table.loc[table["Statement"].str.contains("Fibromyalgia"), "Found"].iloc[0]
+    assert "<5 patients" in shares and "%" not in shares
     results.mode = "synthetic"
-    assert "<5" not in trajectories.c6_checks(results, fit).to_string()
+    assert "<5" not in trajectories_groups.c6_checks(results, fit).to_string()
 
 
 def test_observed_class_means_of_one_to_four_patients_are_hidden(monkeypatch):
     results, fit, assigned = planted_trajectory(real=True)
-    monkeypatch.setattr(trajectories, "posterior_class_table", lambda fit: assigned)
-    table = trajectories.observed_class_means(results, fit)
+    monkeypatch.setattr(trajectories_groups, "posterior_class_table", lambda fit: assigned)
+    table = trajectories_groups.observed_class_means(results, fit)
     small = table["trajectory_class"] == 3
     assert table.loc[small, ["n", "mean"]].isna().all().all()
     assert table.loc[~small, "mean"].notna().all()

@@ -20,7 +20,7 @@ from okapi.models.mediation import bootstrap_mediation
 from okapi.chapters.mediation import mediation_dataset, pearson_correlation
 from okapi.models.mixed_models import fit_pain_mixed_model, linear_combination
 
-from okapi.sensitivity.verdicts import CONCLUSIONS, NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED
+from okapi.sensitivity.verdicts import CONCLUSIONS, NOT_ASSESSABLE, CONTRADICTED, SUPPORTED
 from okapi.sensitivity.assumptions_figures import MEDIATION, PAIN_COURSE, tornado_figure
 
 from okapi.models.trajectories import prepare_trajectory_data
@@ -161,12 +161,12 @@ def test_an_end_is_the_default_level_plus_the_paired_shift_and_verdicts_name_wha
     assert row["level"] == pytest.approx(-1.0) and row["low_value"] == pytest.approx(-0.8)
     assert row["low_ci_high"] == pytest.approx(-0.3) and row["low_holds"] and not row["moved"]
     by_key = dict(zip(cohorts.STATISTICS, report.verdicts(stays)))
-    assert by_key["pain_decline"].outcome == SURVIVED
+    assert by_key["pain_decline"].outcome == SUPPORTED
     assert by_key["depression_mediates"].outcome == NOT_ASSESSABLE  # "above": a default of -1 does not hold
 
     moves = _hand_made(0.7)  # the expected CI upper limit reaches +0.2: the decline no longer holds
     by_key = dict(zip(cohorts.STATISTICS, report.verdicts(moves)))
-    assert by_key["pain_decline"].outcome == NOT_SURVIVED
+    assert by_key["pain_decline"].outcome == CONTRADICTED
     assert "pain_residual_sd = 0.7 (low end)" in by_key["pain_decline"].sentence
     assert "pain_residual_sd (one-year change" in report.glued_text(moves)["sens_assumptions_moved_parameters"]
 

@@ -17,7 +17,7 @@ from okapi.models.mixed_models import fit_pain_mixed_model
 from okapi.chapters.pain import canonical_order
 from okapi.paths import REPO_ROOT
 from support.rbridge import R_SOURCES, r_reference
-from okapi.sensitivity.verdicts import NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED
+from okapi.sensitivity.verdicts import NOT_ASSESSABLE, CONTRADICTED, SUPPORTED
 from okapi.plan import LINEAR_GROUP, RANDOM_PART, SensitivitySettings
 
 LMM_SCRIPT = REPO_ROOT / "tests" / "r" / "lmm_reference.R"
@@ -127,30 +127,31 @@ def test_verdicts_follow_their_stated_rules(results):
     # R8 is negative: the interaction must exclude zero on the negative side, alone AND with anxiety in the model.
     base = _with_interaction(results, "d", "paper", sd.ALONE, -0.07, -0.02)
     base = _with_interaction(base, "d", "paper", sd.TOGETHER, -0.08, -0.01)
-    assert sd.keyed_verdicts(base)["depression_paper"].outcome == SURVIVED
+    assert sd.keyed_verdicts(base)["depression_paper"].outcome == SUPPORTED
     wrong_sign = _with_interaction(base, "d", "paper", sd.ALONE, 0.01, 0.05)
-    assert sd.keyed_verdicts(wrong_sign)["depression_paper"].outcome == NOT_SURVIVED
+    assert sd.keyed_verdicts(wrong_sign)["depression_paper"].outcome == CONTRADICTED
     lost_with_anxiety = _with_interaction(base, "d", "paper", sd.TOGETHER, -0.08, 0.01)
-    assert sd.keyed_verdicts(lost_with_anxiety)["depression_paper"].outcome == NOT_SURVIVED
+    assert sd.keyed_verdicts(lost_with_anxiety)["depression_paper"].outcome == CONTRADICTED
 
     anxious = _with_interaction(base, "a", "paper", sd.TOGETHER, 0.005, 0.04)  # either sign overturns
-    assert sd.keyed_verdicts(anxious)["anxiety_paper_interaction"].outcome == NOT_SURVIVED
+    assert sd.keyed_verdicts(anxious)["anxiety_paper_interaction"].outcome == CONTRADICTED
     quiet = _with_interaction(base, "a", "paper", sd.TOGETHER, -0.03, 0.03)
-    assert sd.keyed_verdicts(quiet)["anxiety_paper_interaction"].outcome == SURVIVED
+    assert sd.keyed_verdicts(quiet)["anxiety_paper_interaction"].outcome == SUPPORTED
     neither = _with_interaction(quiet, "d", "paper", sd.TOGETHER, -0.06, 0.01)
     assert sd.keyed_verdicts(neither)["anxiety_paper_interaction"].outcome == NOT_ASSESSABLE
 
     role = _with_b(_with_b(results, "d", "score", 0.001, 0.01), "a", "score", -0.004, 0.006)
-    assert sd.keyed_verdicts(role)["anxiety_score_mediator"].outcome == SURVIVED
+    assert sd.keyed_verdicts(role)["anxiety_score_mediator"].outcome == SUPPORTED
     role = _with_b(role, "a", "score", 0.0005, 0.006)
-    assert sd.keyed_verdicts(role)["anxiety_score_mediator"].outcome == NOT_SURVIVED
+    assert sd.keyed_verdicts(role)["anxiety_score_mediator"].outcome == CONTRADICTED
 
 
 def test_every_verdict_sentence_carries_the_numbers_of_its_table(results):
     texts = sd.glued_text(results)
     table = sd.interaction_table(results)
     for key, verdict in sd.keyed_verdicts(results).items():
-        assert texts[f"sens_definitions_verdict_{key}"].startswith(verdict.sentence)
+        assert verdict.sentence in texts[f"sens_definitions_verdict_{key}"]
+        assert texts[f"sens_definitions_verdict_{key}"].startswith(verdict.outcome.capitalize())
     paper = table[(table["Definition"] == "HADS-D > 7") & (table["Model"] == "alone")].iloc[0]
     assert paper["Difference in change per month (95% CI)"].split(" (")[0] in texts[
         "sens_definitions_verdict_depression_paper"]

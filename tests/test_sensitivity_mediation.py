@@ -15,7 +15,7 @@ from okapi.sensitivity import mediation as smed
 from okapi.data.codebook import DAYS_PER_MONTH
 from okapi.data.loading import load_cohort
 from okapi.models.mediation import bootstrap_indices, indirect_effect_sensitivity, mediation_paths
-from okapi.sensitivity.verdicts import NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED
+from okapi.sensitivity.verdicts import NOT_ASSESSABLE, CONTRADICTED, SUPPORTED
 from support.known_truth import simulate_mediation_data
 from okapi.data.targets import target_value
 from okapi.plan import SensitivitySettings
@@ -171,16 +171,17 @@ def _with_estimates(reading, **intervals):
 def test_verdicts_follow_their_stated_rules(results):
     share = target_value("R13") / 100
     change = results.readings["change"]
+    # Temporal order is not a test that fails by definition: the published reading is judged on its numbers.
     assert smed.mediation_outcome(_with_estimates(results.readings["published"], indirect=(0.01, 0.02),
-                                                  proportion=(0.5, 0.8)), share) == NOT_SURVIVED  # order, not data
+                                                  proportion=(0.5, 0.8)), share) == (SUPPORTED, False)
     assert smed.mediation_outcome(_with_estimates(change, indirect=(0.01, 0.02), proportion=(0.5, 0.8)),
-                                  share) == SURVIVED
+                                  share) == (SUPPORTED, False)
     assert smed.mediation_outcome(_with_estimates(change, indirect=(-0.01, 0.02), proportion=(0.5, 0.8)),
-                                  share) == NOT_SURVIVED
+                                  share) == (CONTRADICTED, True)  # no indirect effect seen: weighed by power
     assert smed.mediation_outcome(_with_estimates(change, indirect=(0.01, 0.02), proportion=(0.7, 0.9)),
-                                  share) == NOT_SURVIVED  # the published share outside
+                                  share) == (CONTRADICTED, False)  # the published share outside
     assert smed.mediation_outcome(_with_estimates(change, indirect=(0.01, 0.02), proportion=(-0.5, 1.2)),
-                                  share) == NOT_ASSESSABLE
+                                  share) == (NOT_ASSESSABLE, True)
     by_analysis = {(v.conclusion, v.analysis): v for v in smed.verdicts(results)}
     assert len(by_analysis) == 6
     for key, names in (("published", ("total", "direct")), ("change", ("total", "direct"))):
@@ -188,7 +189,7 @@ def test_verdicts_follow_their_stated_rules(results):
             smed.reading_labels(results)[key].lower()))
         rows = results.readings[key].estimates.loc[list(names)]
         holds_zero = ((rows["ci_low"] <= 0) & (rows["ci_high"] >= 0)).all()
-        assert verdict.outcome == (SURVIVED if holds_zero else NOT_SURVIVED)
+        assert verdict.outcome == (SUPPORTED if holds_zero else CONTRADICTED)
 
 
 def test_bootstrap_intervals_hold_their_estimates_except_for_ratios(results):

@@ -11,7 +11,7 @@ from scipy import stats
 from okapi.models import lmm_batch
 from okapi.data.loading import REAL, load_cohort
 from okapi.models.mixed_models import fit_pain_mixed_model
-from okapi.sensitivity.verdicts import NOT_SURVIVED, SURVIVED
+from okapi.sensitivity.verdicts import CONTRADICTED, SUPPORTED
 from okapi.sensitivity.missing import (_subset_fit, complete_case_sets, missing_data_from_long,
                                        run_missing_sensitivity, tipping_holds, verdicts)
 from okapi.models.imputation import (MONTHS, YEARS, draw_imputations, first_root, margin, pain_grid,
@@ -169,8 +169,8 @@ def test_verdicts_follow_the_stated_rule(cohort_results):
     outcomes = [v.outcome for v in verdicts(r)]
     expected_tipping = [tipping_holds(r.decline_tipping, r.benchmark), tipping_holds(r.interaction_tipping,
                                                                                      r.benchmark)]
-    assert outcomes[1] == (SURVIVED if expected_tipping[0] else NOT_SURVIVED)
-    assert outcomes[3] == (SURVIVED if expected_tipping[1] else NOT_SURVIVED)
+    assert outcomes[1] == (SUPPORTED if expected_tipping[0] else CONTRADICTED)
+    assert outcomes[3] == (SUPPORTED if expected_tipping[1] else CONTRADICTED)
     assert [v.conclusion for v in verdicts(r)] == ["pain_decline"] * 2 + ["depression_interaction"] * 2
 
 

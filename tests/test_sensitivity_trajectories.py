@@ -13,7 +13,7 @@ from okapi.data.loading import load_cohort
 from okapi.data.derive import pain_long
 from okapi.paths import REPO_ROOT
 from support.rbridge import R_SOURCES, r_reference
-from okapi.sensitivity.verdicts import NOT_SURVIVED, SURVIVED
+from okapi.sensitivity.verdicts import CONTRADICTED, SUPPORTED
 from okapi.simulation.engine import map_in_processes
 from okapi.sensitivity.trajectories import SelectionTask, _outcome, _run_task, _seeds, run_selection
 from support.known_truth_trajectories import TrajectorySimulationSettings, simulate_trajectory_cohort
@@ -140,6 +140,6 @@ def test_resamples_do_not_depend_on_the_number_of_workers(committed_long):
 
 
 def test_rejects_a_tie_as_a_majority():
-    assert _outcome([3, 3, 2], 3) == SURVIVED
-    assert _outcome([3, 2], 3) == NOT_SURVIVED
-    assert _outcome([2, 2, 2], 3) == NOT_SURVIVED
+    assert _outcome([3, 3, 2], 3) == SUPPORTED
+    assert _outcome([3, 2], 3) == CONTRADICTED
+    assert _outcome([2, 2, 2], 3) == CONTRADICTED

@@ -3,14 +3,14 @@
 # silently ignored; and the per-conclusion summary must count overturning analyses, not just list them.
 import pytest
 
-from okapi.sensitivity.verdicts import (CONCLUSIONS, NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED, Verdict,
-                                        conclusion_summary, verdict_table)
+from okapi.sensitivity.verdicts import (CHECK, CONCLUSIONS, NOT_ASSESSABLE, CONTRADICTED, SUPPORTED, Verdict,
+                                        conclusion_summary, verdict_table, with_design_mark, with_power)
 from okapi.plan import SensitivitySettings
 
 
 def test_rejects_a_verdict_on_an_unknown_conclusion_or_outcome():
     with pytest.raises(ValueError, match="unknown conclusion"):
-        Verdict("pain_went_up", "x", SURVIVED, "x")
+        Verdict("pain_went_up", "x", SUPPORTED, "x")
     with pytest.raises(ValueError, match="outcome"):
         Verdict("pain_decline", "x", "mostly", "x")
 
@@ -23,12 +23,34 @@ def test_rejects_a_misspelt_setting():
 
 
 def test_summary_counts_the_analyses_that_overturn_a_conclusion():
-    verdicts = [Verdict("pain_decline", "a", SURVIVED, "s"), Verdict("pain_decline", "b", NOT_SURVIVED, "s"),
-                Verdict("pain_decline", "c", NOT_ASSESSABLE, "s"), Verdict("dose_not", "d", SURVIVED, "s")]
+    verdicts = [Verdict("pain_decline", "a", SUPPORTED, "s"), Verdict("pain_decline", "b", CONTRADICTED, "s"),
+                Verdict("pain_decline", "c", NOT_ASSESSABLE, "s"), Verdict("dose_not", "d", SUPPORTED, "s")]
     summary = conclusion_summary(verdicts)
-    assert "did not survive 1 of 2" in summary["pain_decline"] and "(b)" in summary["pain_decline"]
-    assert "survived the one sensitivity analysis" in summary["dose_not"]
-    assert "not assessable" in summary["three_trajectories"]
+    assert "supported by 1 of 2" in summary["pain_decline"] and "contradicted by 1 (b)" in summary["pain_decline"]
+    assert "not assessable by 1" in summary["pain_decline"]
+    assert "supported by 1 of 1 analysis" in summary["dose_not"]
+    assert "no analysis here tests it" in summary["three_trajectories"]
     table = verdict_table(list(reversed(verdicts)))
     assert list(table["Analysis"]) == ["c", "b", "a", "d"]  # grouped by conclusion, in CONCLUSIONS order
     assert set(summary) == set(CONCLUSIONS)
+
+
+def test_a_null_result_without_power_is_not_assessable_not_contradicted():
+    null = Verdict("depression_interaction", "x", CONTRADICTED, "no effect seen", null_result=True)
+    assert with_power(null, 0.2).outcome == NOT_ASSESSABLE
+    assert with_power(null, None).outcome == NOT_ASSESSABLE
+    assert with_power(null, 0.8).outcome == CONTRADICTED
+    supported_by_a_null = Verdict("dose_not", "x", SUPPORTED, "no dose effect seen", null_result=True)
+    assert with_power(supported_by_a_null, 0.1).outcome == NOT_ASSESSABLE
+    effect_seen = Verdict("pain_decline", "x", SUPPORTED, "decline seen")
+    assert with_power(effect_seen, 0.1).outcome == SUPPORTED
+
+
+def test_checks_and_answers_decided_by_the_synthetic_design_are_not_counted_as_evidence():
+    check = Verdict("pain_decline", "multiple imputation", SUPPORTED, "s", kind=CHECK)
+    decided = with_design_mark(Verdict("dose_not", "x", SUPPORTED, "s"), "mediation", synthetic=True)
+    assert decided.decided_by_design and not decided.counts_as_evidence
+    assert not with_design_mark(Verdict("dose_not", "x", SUPPORTED, "s"), "mediation", synthetic=False).decided_by_design
+    summary = conclusion_summary([check, decided])
+    assert "1 of 1 checks of the primary estimate agree" in summary["pain_decline"]
+    assert "decided by the synthetic cohort's design" in summary["dose_not"]

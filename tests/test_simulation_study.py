@@ -3,15 +3,14 @@
 # of replicates, and replicate cohorts analysed differently from the chapters that the study is meant to check.
 import dataclasses
 import functools
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
-import statsmodels.formula.api as smf
 
 from okapi.chapters import depression, pain as pain_course
 from okapi.simulation import study
+from okapi.simulation.engine import task_seeds
 from okapi.simulation import study_figures as sf
 from okapi.chapters import trajectories as ta
 from okapi.synthetic.calibration import analogue_values, arrays_from_simulation
@@ -20,10 +19,9 @@ from okapi.data.loading import load_cohort
 from okapi.data.derive import pain_long
 from okapi.models.mediation import mediation_paths
 from okapi.chapters.mediation import mediation_dataset
-from okapi.models.mixed_models import booleans_as_int
 from okapi.synthetic.cohort import simulate_arrays
 from okapi.synthetic.patients import class_linear_slopes, class_shares, hads_d_class_means
-from okapi.plan import RANDOM_PART, SimulationStudySettings
+from okapi.plan import SimulationStudySettings
 
 # A generator inside the models' assumptions: straight class courses (time constants of a million months), dropout
 # unrelated to pain, no dose effect on the slope, and levels away from the 0 and 10 bounds. The chapters' models are
@@ -108,7 +106,7 @@ def test_generator_values_agree_with_the_calibrations_analogues():
     settings = SimulationStudySettings()
     n = 20_000
     mine = study._generator_values([study._population_part((settings, 0, n))])
-    seed = study._seeds(settings.seed, study.POPULATION_KEY, 0)[0]
+    seed = task_seeds(settings.seed, study.POPULATION_KEY, 0)[0]
     patients, _, follow_up = simulate_arrays(n, seed)
     theirs = {key: float(value[0]) for key, value in analogue_values(arrays_from_simulation(patients,
                                                                                             follow_up)).items()}
@@ -133,20 +131,9 @@ def test_recovers_the_truth_when_the_models_are_right(tiny_runs):
     assert results.replicates["lmm_converged"].all()
 
 
-def test_replicates_are_analysed_with_the_chapters_functions(monkeypatch):
-    # The chapters' own entry points, with the same REML engine swapped in (engine agreement with statsmodels is
-    # tests/test_double_programming_lmm_batch.py's job): any difference is in data preparation, formula or unit.
-    def engine(long_df, fixed, random):
-        # The fast fit, plus an unfitted statsmodels model for the chapters' predicted_means (formula coding only).
-        assert random == RANDOM_PART
-        fit = study._fit_pain_model(long_df, fixed)
-        outcome = fixed.split("~")[0].strip()
-        data = booleans_as_int(long_df.loc[long_df[outcome].notna()])
-        model = smf.mixedlm(fixed, data, groups="patient_id", re_formula=random)
-        return dataclasses.replace(fit, statsmodels_result=SimpleNamespace(model=model))
-
-    for module in (pain_course, depression):
-        monkeypatch.setattr(module, "fit_pain_mixed_model", engine)
+def test_replicates_are_analysed_with_the_chapters_functions():
+    # The chapters fit with the same REML engine as the study (okapi.models.lmm_batch), so the chapters' own entry
+    # points must give the replicate's numbers exactly: any difference is in data preparation, formula or unit.
     settings = dataclasses.replace(TINY, overrides=())
     synthetic, _ = study.replicate_cohort(settings, 0)
     row = study.analyse_replicate((settings, 0))

@@ -50,7 +50,7 @@ def main(argv=None) -> int:
 
         return run_simulate_command(seed=args.seed, n=args.n, out=args.out, force=args.force)
     if args.command == "analyze":
-        from okapi.chapters.registry import run_analyze_command
+        from okapi.simulation.ledger_run import run_analyze_command
 
         return run_analyze_command(args.path, args.out)
     if args.command == "simulation-study":

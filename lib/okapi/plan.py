@@ -98,20 +98,27 @@ TRAJECTORY_BOOTSTRAP_STARTS = _choose("TRAJECTORY_BOOTSTRAP_STARTS", 10, "fewer 
                                                                          "refits within seconds")
 TRAJECTORY_BOOTSTRAP_FINAL = _choose("TRAJECTORY_BOOTSTRAP_FINAL", 3, "of which run to convergence, per resample")
 TRAJECTORY_BOOTSTRAP_SEED = _choose("TRAJECTORY_BOOTSTRAP_SEED", 20230518, "fixed, and apart from the grid's")
+TRAJECTORY_PRIMARY_MODEL = _choose("TRAJECTORY_PRIMARY_MODEL", "lcga", "group-based trajectory modelling (Nagin), "
+                                                                      "the companion paper's method (D9); the growth "
+                                                                      "mixture and censored normal are sensitivity "
+                                                                      "analyses")
+TRAJECTORY_COMPARISON_BOOTSTRAP = _choose("TRAJECTORY_COMPARISON_BOOTSTRAP", 2000, "patient bootstrap of the "
+                                                                              "severe-minus-mild comparisons (C6)")
+TRAJECTORY_COMPARISON_SEED = _choose("TRAJECTORY_COMPARISON_SEED", 20230522, "fixed, and apart from the others")
 TRAJECTORY_MIN_RELATIVE_ENTROPY = _choose("TRAJECTORY_MIN_RELATIVE_ENTROPY", 0.7, "classification quality usually "
-                                                                                   "called adequate")
-TRAJECTORY_MIN_AVERAGE_POSTERIOR = _choose("TRAJECTORY_MIN_AVERAGE_POSTERIOR", 0.7, "Nagin's adequacy rule: each "
-                                                                                     "group's mean posterior")
-TRAJECTORY_MIN_CLASS_SHARE = _choose("TRAJECTORY_MIN_CLASS_SHARE", 0.05, "a group of under 5% of patients is too "
-                                                                         "small to describe")
+                                                                                   "called adequate: a diagnostic "
+                                                                                   "reported, not a veto (BIC chooses K)")
+TRAJECTORY_MIN_AVERAGE_POSTERIOR = _choose("TRAJECTORY_MIN_AVERAGE_POSTERIOR", 0.7, "Nagin's adequacy diagnostic: "
+                                                                                     "each group's mean posterior")
+TRAJECTORY_MIN_OCC = _choose("TRAJECTORY_MIN_OCC", 5.0, "Nagin's adequacy diagnostic: odds of correct "
+                                                       "classification of each group")
+TRAJECTORY_MIN_CLASS_SHARE = _choose("TRAJECTORY_MIN_CLASS_SHARE", 0.05, "Nagin's adequacy diagnostic: a group of "
+                                                                         "under 5% of patients is hard to describe")
 
 # --- Synthetic cohort (how the default cohort is drawn, and how its sampling noise is shown) -------------------------
 SYNTHETIC_SEED = _choose("SYNTHETIC_SEED", 20230519, "publication date of the primary paper: any fixed number would do")
 CALIBRATION_SEED = _choose("CALIBRATION_SEED", 20230519, "the calibration solver's cohorts (okapi.synthetic."
                                                          "calibration_solver): fixed, so its solution reruns exactly")
-SAMPLING_NOISE_COHORTS = _choose("SAMPLING_NOISE_COHORTS", 200, "cohorts of the published size behind each sampling "
-                                                                "band of the methods chapter")
-SAMPLING_NOISE_SEED = _choose("SAMPLING_NOISE_SEED", 1, "fixed, and apart from the committed cohort's seed")
 
 
 def glued_choices(prefix: str) -> dict[str, str]:
@@ -209,3 +216,21 @@ class SimulationStudySettings(Settings):
     @property
     def generator_overrides(self) -> dict:
         return dict(self.overrides)
+
+
+@dataclass(frozen=True)
+class OperatingSettings(Settings):
+    """How the verdict rules' error rates and power are measured (okapi.simulation.operating): cohorts drawn from the
+    book's generator, each analysed by the chapters' own functions, with fewer resamples where a chapter bootstraps."""
+
+    n_replicates: int = setting(200, "cohorts: Monte Carlo SE of a rate near 95% about 1.5 points")
+    seed: int = setting(20230601, "replicate i's cohort derives from it (and i) alone")
+    n_patients: int = setting(PUBLISHED_N_PATIENTS, "patients per cohort: the published size")
+    n_workers: int = setting(2, "processes; results do not depend on it")
+    mediation_boot: int = setting(1000, "mediation bootstrap resamples per cohort (the chapter: 5,000)")
+    effect_size_boot: int = setting(200, "resamples of the observed-case effect size C4 (the chapter: 2,000)")
+    trajectory_resamples: int = setting(40, "resamples of the 3-group shares per cohort (the chapter: 200)")
+    trajectory_starts: int = setting(10, "random starts per trajectory fit (the chapter: 30)")
+    trajectory_final: int = setting(3, "of which run to convergence (the chapter: 5)")
+    trajectory_bootstrap_starts: int = setting(5, "random starts per share resample (the chapter: 10)")
+    trajectory_bootstrap_final: int = setting(2, "of which run to convergence (the chapter: 3)")

@@ -18,7 +18,7 @@ from okapi.data.codebook import DAYS_PER_MONTH
 from okapi.data.loading import REAL, Cohort
 from okapi.data.derive import depression_groups, patient_summary
 from okapi.models.intervals import proportion_ci
-from okapi.verdicts.ledger import NOT_COMPARABLE, LedgerEntry, PublishedStatement, entry, verdict_inside_ci
+from okapi.verdicts.ledger import NOT_COMPARABLE, LedgerEntry, PublishedStatement, entry
 from okapi.data.privacy import MIN_CELL, is_small_count
 from okapi.book.report import fmt_count_percent, fmt_number, fmt_p_statement
 from okapi.book.tables import Row, characteristics_table
@@ -167,7 +167,9 @@ class AdverseEffectsResults:
     real_mode: bool
 
 
-def analyse_adverse_effects(cohort: Cohort) -> AdverseEffectsResults:
+def analyse_adverse_effects(cohort: Cohort, trend: bool = True) -> AdverseEffectsResults:
+    """The chapter's analysis; without `trend` (okapi.simulation.operating's reruns, for the ledger alone) the
+    monthly trend models are not fitted."""
     patients = patient_summary(cohort)
     week1 = patients["ae_week1"]
     assessed = week1.notna()
@@ -187,8 +189,8 @@ def analyse_adverse_effects(cohort: Cohort) -> AdverseEffectsResults:
                                                    target_value("C7a") / target_value("C7b")).pvalue),
         any_during_follow_up=proportion(int(per_patient.sum()), len(per_patient)),
         monthly=monthly_shares(reports),
-        trend_crude=fit_trend(reports, adjust_for_stay=False),
-        trend_adjusted=fit_trend(reports, adjust_for_stay=True),
+        trend_crude=fit_trend(reports, adjust_for_stay=False) if trend else None,
+        trend_adjusted=fit_trend(reports, adjust_for_stay=True) if trend else None,
         n_reports=len(reports),
         n_month0_reports=int(cohort.visits.loc[cohort.visits["month"] == 0, "adverse_effect"].notna().sum()),
         treatments=treatment_table(patients, MIN_CELL if real else None),
@@ -197,8 +199,8 @@ def analyse_adverse_effects(cohort: Cohort) -> AdverseEffectsResults:
 
 
 def ledger_entries(results: AdverseEffectsResults) -> list[LedgerEntry]:
-    """C7a, C7b: the published share inside the reproduced Wilson 95% CI, both scaled to the companion paper's
-    denominators (218 patients assessed at week 1, of the 256 of its analysis set C1)."""
+    """C7a, C7b: shares scaled to the companion paper's denominators (218 patients assessed at week 1, of the 256 of
+    its analysis set C1), by the estimate rule with the binomial SE."""
     assessed_published, analysis_set = target_value("C7b"), target_value("C1")
     rows = []
     for target_id, p, denominator, what in (
@@ -206,8 +208,8 @@ def ledger_entries(results: AdverseEffectsResults) -> list[LedgerEntry]:
         ("C7b", results.week1_assessed, analysis_set, "patients assessed per {d:.0f} included"),
     ):
         scaled = (denominator * p.share, denominator * p.ci_low, denominator * p.ci_high)
-        rows.append(entry(target_id, scaled[0], CHAPTER,
-                          verdict_inside_ci(target_value(target_id), scaled[1], scaled[2]), ci=scaled[1:], digits=0,
+        rows.append(entry(target_id, scaled[0], CHAPTER, ci=scaled[1:],
+                          se=denominator * (p.share * (1 - p.share) / p.total) ** 0.5, digits=0,
                           note=f"{what.format(d=denominator)}; here {p.count} of {p.total}"))
     return rows
 

@@ -8,7 +8,7 @@ from okapi.data import attrition
 from okapi.data.loading import REAL, Cohort
 from okapi.data.derive import depression_groups, patient_summary
 from okapi.models.intervals import mean_ci, proportion_ci, sd_ci
-from okapi.verdicts.ledger import LedgerEntry, entry, published_value, verdict_equal, verdict_inside_ci
+from okapi.verdicts.ledger import LedgerEntry, entry, published_value
 from okapi.data.privacy import MIN_CELL, min_shown_count, shown_count
 from okapi.book.report import fmt_count_percent, fmt_mean_sd, fmt_number
 from okapi.book.tables import PAIN_TYPE_LABELS, Row, characteristics_table, comparison_table
@@ -54,11 +54,13 @@ def _published(target_id: str, digits: int) -> str:
     return fmt_number(target_value(target_id), digits)
 
 
-def describe_cohort(cohort: Cohort) -> CohortDescription:
+def describe_cohort(cohort: Cohort, tables: bool = True) -> CohortDescription:
+    """The chapter's description; without `tables` (okapi.simulation.operating's reruns, for the ledger alone)
+    Table 1 is not built."""
     patients = patient_summary(cohort)
     min_cell = MIN_CELL if cohort.mode == REAL else None
     characteristics = characteristics_table(patients, CHARACTERISTIC_ROWS, by="depressed",
-                                            group_labels=depression_groups(), min_cell=min_cell)
+                                            group_labels=depression_groups(), min_cell=min_cell) if tables else None
     groups = patients.set_index("patient_id")["depressed"].map(depression_groups())
     answers = attrition.answers_by_month(cohort.visits, groups, group_order=list(depression_groups().values()))
     patterns = attrition.pattern_summary(cohort.visits)
@@ -101,23 +103,18 @@ def describe_cohort(cohort: Cohort) -> CohortDescription:
 
 
 def ledger_entries(description: CohortDescription) -> list[LedgerEntry]:
-    """R1-R3: the size of the cohort (exact) and age and sex (published value inside the reproduced 95% CI)."""
+    """R1-R3: the size of the cohort (exact) and age and sex (the estimate rule of okapi.verdicts.rules: the
+    reproduced SE from the t interval of the mean, the chi-square interval of the SD, the binomial SE of a share)."""
     n = description.n_patients
     count, share, low, high = description.women
-    men_share = (1 - share, 1 - high, 1 - low)
-    rows = [
-        entry("R1", n, CHAPTER, verdict_equal(target_value("R1"), n), digits=0),
-        entry("R2a", description.age[0], CHAPTER, verdict_inside_ci(target_value("R2a"), *description.age[1:]),
-              ci=description.age[1:], digits=1),
-        entry("R2b", description.age_sd[0], CHAPTER, verdict_inside_ci(target_value("R2b"), *description.age_sd[1:]),
-              ci=description.age_sd[1:], digits=1),
-        entry("R3a", count, CHAPTER, verdict_inside_ci(target_value("R3a"), n * low, n * high), ci=(n * low, n * high), digits=0),
-        entry("R3b", 100 * share, CHAPTER, verdict_inside_ci(target_value("R3b"), 100 * low, 100 * high),
-              ci=(100 * low, 100 * high), digits=1),
-        entry("R3c", n - count, CHAPTER, verdict_inside_ci(target_value("R3c"), n * men_share[1], n * men_share[2]),
-              ci=(n * men_share[1], n * men_share[2]), digits=0),
-        entry("R3d", 100 * men_share[0], CHAPTER,
-              verdict_inside_ci(target_value("R3d"), 100 * men_share[1], 100 * men_share[2]),
-              ci=(100 * men_share[1], 100 * men_share[2]), digits=1),
+    se_share = (share * (1 - share) / n) ** 0.5
+    return [
+        entry("R1", n, CHAPTER, digits=0),
+        entry("R2a", description.age[0], CHAPTER, ci=description.age[1:], digits=1),
+        entry("R2b", description.age_sd[0], CHAPTER, ci=description.age_sd[1:], digits=1),
+        entry("R3a", count, CHAPTER, ci=(n * low, n * high), se=n * se_share, digits=0),
+        entry("R3b", 100 * share, CHAPTER, ci=(100 * low, 100 * high), se=100 * se_share, digits=1),
+        entry("R3c", n - count, CHAPTER, ci=(n * (1 - high), n * (1 - low)), se=n * se_share, digits=0),
+        entry("R3d", 100 * (1 - share), CHAPTER, ci=(100 * (1 - high), 100 * (1 - low)), se=100 * se_share,
+              digits=1),
     ]
-    return rows

@@ -14,14 +14,14 @@ import pandas as pd
 from okapi.data.loading import REAL
 from okapi.data.derive import depression_groups, pain_long
 from okapi.verdicts.ledger import (LedgerEntry, chapter_comparison_table, entry, published_figure,
-                                   verdict_inside_published_ci, verdict_summary)
-from okapi.models.mixed_models import (LinearCombination, MixedModelFit, WaldTest, fit_pain_mixed_model,
+                                   verdict_summary)
+from okapi.models.mixed_models import (LinearCombination, MixedModelFit, WaldTest,
                                        linear_combination, predicted_means, wald_test)
-from okapi.chapters.pain import canonical_order, fmt_combination, monthly_means
+from okapi.chapters.pain import canonical_order, fit_mixed_model, fmt_combination, monthly_means
 from okapi.data.privacy import MIN_CELL, shown_count
 from okapi.book.report import and_list, fmt_count_percent, fmt_number, fmt_p, fmt_p_statement
 from okapi.plan import (BASELINE_MONTH, CATEGORICAL_GROUP, FINAL_MONTH, HADS_D_CUTOFF, LINEAR_GROUP,
-                        PUBLISHED_HADS_D_CUTOFF, PER_MONTH, RANDOM_PART)
+                        PUBLISHED_HADS_D_CUTOFF, PER_MONTH)
 
 CHAPTER = "chapters/depression"
 GROUP_INTERACTIONS = r"^C\(month\)\[T\.\d+\]:depressed$"
@@ -76,9 +76,10 @@ def _curves(fit: MixedModelFit, column: str, values, months, extra: dict | None 
         ["group" if column == "depressed" else "value", "month", "predicted", "ci_low", "ci_high"]]
 
 
-def depression_from_long(long_df: pd.DataFrame, mode: str = "synthetic",
-                         cutoff: int = HADS_D_CUTOFF) -> DepressionPainResults:
-    """Every result of the chapter from the long pain data (derive.pain_long, split at `cutoff`)."""
+def depression_from_long(long_df: pd.DataFrame, mode: str = "synthetic", cutoff: int = HADS_D_CUTOFF,
+                         scores: bool = True) -> DepressionPainResults:
+    """Every result of the chapter from the long pain data (derive.pain_long, split at `cutoff`); without `scores`
+    (okapi.simulation.operating's reruns, for the ledger alone) the HADS-D score models are not fitted."""
     has_score = long_df["hads_d_baseline"].notna()
     data = canonical_order(long_df.loc[has_score])
     data["depressed"] = data["depressed"].astype(bool)
@@ -87,12 +88,12 @@ def depression_from_long(long_df: pd.DataFrame, mode: str = "synthetic",
     hads_mean = float(patients["hads_d_baseline"].mean())
     data[SCORE] = data["hads_d_baseline"] - hads_mean
 
-    linear = fit_pain_mixed_model(data, LINEAR_GROUP, RANDOM_PART)
-    categorical = fit_pain_mixed_model(data, CATEGORICAL_GROUP, RANDOM_PART)
-    score_linear = fit_pain_mixed_model(data, LINEAR_SCORE, RANDOM_PART)
-    score_categorical = fit_pain_mixed_model(data, CATEGORICAL_SCORE, RANDOM_PART)
+    linear = fit_mixed_model(data, LINEAR_GROUP)
+    categorical = fit_mixed_model(data, CATEGORICAL_GROUP)
+    score_linear = fit_mixed_model(data, LINEAR_SCORE) if scores else None
+    score_categorical = fit_mixed_model(data, CATEGORICAL_SCORE) if scores else None
     slope_reference, interaction = slopes_per_month(linear, "depressed")
-    score_slope, score_interaction = slopes_per_month(score_linear, SCORE)
+    score_slope, score_interaction = slopes_per_month(score_linear, SCORE) if scores else (None, None)
 
     months = np.arange(BASELINE_MONTH, FINAL_MONTH + 1)
     quartiles = np.round(patients["hads_d_baseline"].quantile([0.25, 0.5, 0.75]).to_numpy())
@@ -110,12 +111,13 @@ def depression_from_long(long_df: pd.DataFrame, mode: str = "synthetic",
         baseline_difference=linear_combination(linear, {"depressed": 1.0}),
         omnibus=wald_test(categorical, GROUP_INTERACTIONS),
         score_slope_per_month=score_slope, score_interaction_per_month=score_interaction,
-        score_omnibus=wald_test(score_categorical, SCORE_INTERACTIONS),
+        score_omnibus=wald_test(score_categorical, SCORE_INTERACTIONS) if scores else None,
         observed=observed.rename(columns={"depressed": "group"}),
         linear_curves=_curves(linear, "depressed", (False, True), np.linspace(BASELINE_MONTH, FINAL_MONTH, 49)),
         categorical_means=_curves(categorical, "depressed", (False, True), months),
         score_curves=_curves(score_linear, "hads_d_baseline", [float(q) for q in dict.fromkeys(quartiles)],
-                             np.linspace(BASELINE_MONTH, FINAL_MONTH, 49), extra={SCORE: hads_mean}),
+                             np.linspace(BASELINE_MONTH, FINAL_MONTH, 49), extra={SCORE: hads_mean})
+        if scores else None,
         mode=mode, cutoff=cutoff)
 
 
@@ -125,11 +127,10 @@ def analyse_depression_and_pain(cohort, cutoff: int = HADS_D_CUTOFF) -> Depressi
 
 
 def ledger_entries(results: DepressionPainResults) -> list[LedgerEntry]:
-    """R8: the linear-time interaction per month, reproduced if inside the published 95% CI; the P carried is the
-    omnibus 12-df Wald test with time as categories (what the published P = .002 is for)."""
+    """R8: the linear-time interaction per month, by the estimate rule; the P carried (and judged as a claim of its
+    own) is the omnibus 12-df Wald test with time as categories, what the published P = .002 is for."""
     combo = results.interaction_per_month
-    return [entry("R8", combo.estimate, CHAPTER, verdict_inside_published_ci("R8", combo.estimate),
-                  ci=(combo.ci_low, combo.ci_high), p_value=results.omnibus.p,
+    return [entry("R8", combo.estimate, CHAPTER, ci=(combo.ci_low, combo.ci_high), p_value=results.omnibus.p,
                   note=f"linear time x depression, per month; P: omnibus Wald test, {results.omnibus.df} df",
                   digits=3)]
 

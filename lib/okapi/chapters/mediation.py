@@ -20,11 +20,11 @@ from okapi.data.loading import Cohort
 from okapi.data.derive import patient_summary
 from okapi.models.intervals import excludes_zero
 from okapi.verdicts.ledger import (NOT_COMPARABLE, LedgerEntry, PublishedStatement, entry, printed_targets,
-                                   published_figure, verdict_inside_ci, verdict_inside_published_ci)
+                                   published_figure)
+from okapi.verdicts.rules import NOT_ESTIMABLE, REPRODUCED
 from okapi.models.mediation import MediationBootstrap, bootstrap_mediation, statsmodels_mediation
 from okapi.data.privacy import shown_count
 from okapi.book.report import fmt_ci, fmt_number, fmt_p_statement
-from okapi.data.targets import target_value
 from okapi.plan import (CI_LEVEL, HADS_D_CUTOFF, MEDIATION_BOOTSTRAP, MEDIATION_BOOTSTRAP_SEED, MEDIATION_MIN_SCORES,
                         MEDIATION_MIN_SPAN_MONTHS, MEDIATION_MONTE_CARLO, MEDIATION_MONTE_CARLO_SEED,
                         MEDIATION_SIMULATIONS, MEDIATION_SIMULATION_SEED)
@@ -178,11 +178,26 @@ class MediationResults:
         return float(np.mean(np.sign(c) != np.sign(self.bootstrap.estimates.loc["c", "estimate"])))
 
 
-def analyse_mediation(cohort: Cohort) -> MediationResults:
+def analyse_mediation(cohort: Cohort, n_boot: int = MEDIATION_BOOTSTRAP,
+                      second_routes: bool = True) -> MediationResults:
+    """The chapter's analysis. okapi.simulation.operating reruns it on many cohorts with fewer resamples and without
+    the second routes (statsmodels' Mediation, the Monte Carlo interval, HC3 SEs), which the ledger does not use."""
     frame, flow = mediation_dataset(cohort)
     analysed = frame[frame["analysed"]]
     x, m, y = analysed["dose_g"], analysed["depressed"], analysed["diminution_per_month"]
-    boot = bootstrap_mediation(x, m, y, n_boot=MEDIATION_BOOTSTRAP, seed=MEDIATION_BOOTSTRAP_SEED, level=CI_LEVEL)
+    boot = bootstrap_mediation(x, m, y, n_boot=n_boot, seed=MEDIATION_BOOTSTRAP_SEED, level=CI_LEVEL)
+    quartiles = frame["dose_g"].quantile([0.5, 0.25, 0.75])
+    shared = dict(
+        flow=flow,
+        dose_vs_diminution=pearson_correlation(frame["dose_g"], frame["diminution_per_month"]),
+        dose_vs_depression=pearson_correlation(frame["dose_g"], frame["hads_d_baseline"]),
+        bootstrap=boot, implied_n={target_id: implied_sample_size_range(target_id) for target_id in ("R9", "R10")},
+        n_observed_scores=int(cohort.visits["nprs"].notna().sum()),
+        dose_summary=tuple(float(q) for q in quartiles))
+    if not second_routes:
+        return MediationResults(**shared, statsmodels_summary=None, monte_carlo_indirect=None,
+                                predicted_width_ratio=float("nan"), observed_width_ratio=float("nan"),
+                                robust_se=None)
     simulated = statsmodels_mediation(x * MG_PER_G, m, y, exposure_unit=MG_PER_G, n_rep=MEDIATION_SIMULATIONS,
                                       seed=MEDIATION_SIMULATION_SEED)
     mc = monte_carlo_indirect(boot.ols)
@@ -190,19 +205,11 @@ def analyse_mediation(cohort: Cohort) -> MediationResults:
     mediator_residual = m - m.mean() - slope_a * (x - x.mean())
     residual_var = float(mediator_residual @ mediator_residual / (len(m) - 2))  # statsmodels' scale
     acme = simulated.loc["ACME (average)"]
-    quartiles = frame["dose_g"].quantile([0.5, 0.25, 0.75])
     return MediationResults(
-        flow=flow,
-        dose_vs_diminution=pearson_correlation(frame["dose_g"], frame["diminution_per_month"]),
-        dose_vs_depression=pearson_correlation(frame["dose_g"], frame["hads_d_baseline"]),
-        bootstrap=boot, statsmodels_summary=simulated, monte_carlo_indirect=mc,
+        **shared, statsmodels_summary=simulated, monte_carlo_indirect=mc,
         predicted_width_ratio=predicted_statsmodels_width_ratio(boot.ols, residual_var, len(m)),
         observed_width_ratio=float((acme["Upper CI bound"] - acme["Lower CI bound"]) / (mc[2] - mc[1])),
-        implied_n={target_id: implied_sample_size_range(target_id) for target_id in ("R9", "R10")},
-        n_observed_scores=int(cohort.visits["nprs"].notna().sum()),
-        dose_summary=tuple(float(q) for q in quartiles),
-        robust_se=heteroscedasticity_robust_se(x, m, y),
-    )
+        robust_se=heteroscedasticity_robust_se(x, m, y))
 
 
 def heteroscedasticity_robust_se(x, m, y) -> dict[str, float]:
@@ -220,34 +227,27 @@ def heteroscedasticity_robust_se(x, m, y) -> dict[str, float]:
 
 
 def ledger_entries(results: MediationResults) -> list[LedgerEntry]:
-    """R9, R10 (published without a CI): published r inside the Fisher 95% CI. R11, R12 (published with a CI): the
-    book's rule for such figures, reproduced estimate inside the published 95% CI. R13: published share inside the
-    percentile bootstrap 95% CI, unless that CI holds both 0% and 100%."""
+    """R9-R13 by the estimate rule (okapi.verdicts.rules): r with the SE of its Fisher interval, the paths with their
+    OLS SE, the proportion mediated with its percentile-bootstrap interval. R13 is not estimable when the total
+    effect's 95% CI holds 0: a*b/c then has no bounded interval (it can be any size and sign)."""
     rows = []
     for target_id, corr in (("R9", results.dose_vs_diminution), ("R10", results.dose_vs_depression)):
-        rows.append(entry(target_id, corr.r, CHAPTER, verdict_inside_ci(target_value(target_id), corr.ci_low,
-                                                                       corr.ci_high),
-                          ci=(corr.ci_low, corr.ci_high), p_value=corr.p, note=f"n = {corr.n} patients", digits=2))
+        rows.append(entry(target_id, corr.r, CHAPTER, ci=(corr.ci_low, corr.ci_high), p_value=corr.p,
+                          note=f"n = {corr.n} patients", digits=2))
     ols = results.bootstrap.ols
     for target_id, path, digits in (("R11", "b", 3), ("R12", "c_prime", 3)):
         low, high = ols.loc[path, "ci_low"], ols.loc[path, "ci_high"]
-        rows.append(entry(target_id, ols.loc[path, "estimate"], CHAPTER,
-                          verdict_inside_published_ci(target_id, ols.loc[path, "estimate"]), ci=(low, high),
+        rows.append(entry(target_id, ols.loc[path, "estimate"], CHAPTER, ci=(low, high), se=ols.loc[path, "se"],
                           p_value=ols.loc[path, "p"], digits=digits,
                           note=f"OLS, n = {results.bootstrap.n}; per patient with HADS-D > 7 (R11) or per gram (R12), "
                                "in NPRS points per month"))
     estimate, low, high, *_ = results.proportion_percent
-    rows.append(entry("R13", estimate, CHAPTER, proportion_verdict(target_value("R13"), low, high), ci=(low, high),
-                      digits=1, note=f"a*b/c, percentile bootstrap, {results.bootstrap.n_boot} resamples"))
+    total = ols.loc["c"]
+    unbounded = "" if excludes_zero(total["ci_low"], total["ci_high"]) else (
+        "the total effect's 95% CI holds 0, so the share a*b/c has no bounded interval")
+    rows.append(entry("R13", estimate, CHAPTER, ci=(low, high), digits=1, not_estimable=unbounded,
+                      note=f"a*b/c, percentile bootstrap, {results.bootstrap.n_boot} resamples"))
     return rows
-
-
-def proportion_verdict(published: float, low: float, high: float) -> tuple[str, str]:
-    verdict, rule = verdict_inside_ci(published, low, high)
-    rule += ", unless that CI holds both 0% and 100% (then it cannot tell no mediation from complete mediation)"
-    if low <= 0 and high >= 100:
-        return NOT_COMPARABLE, rule
-    return verdict, rule
 
 
 # --- what the chapter's prose shows -------------------------------------------------------------------------------
@@ -326,12 +326,12 @@ def _judgements(results: MediationResults) -> dict[str, str]:
         ratio = (f"The denominator c has a 95% CI that excludes zero, yet it changes sign in {flips}% of the bootstrap "
                  "resamples, so the interval of the ratio is fragile and should be read with the figure below.")
     ledger = {item.id: item for item in ledger_entries(results)}
-    if ledger["R13"].verdict == NOT_COMPARABLE:
-        r13 = ("The proportion mediated is not comparable: its bootstrap interval holds both 0% and 100%, so the data "
-               "cannot tell no mediation from complete mediation.")
+    if ledger["R13"].verdict == NOT_ESTIMABLE:
+        r13 = ("The proportion mediated is therefore not estimable here, and the ledger says so instead of printing "
+               "an interval: no value of it, the published one included, can be confirmed or refuted by these data.")
     else:
-        r13 = (f"The published proportion mediated lies {'inside' if ledger['R13'].verdict == 'reproduced' else 'outside'}"
-               " its bootstrap interval here.")
+        r13 = (f"The published proportion mediated is {'compatible' if ledger['R13'].verdict == REPRODUCED else 'not compatible'}"
+               " with the one here, by the book's rule for estimates.")
     return {"ratio_judgement": ratio, "r13_judgement": r13,
             "c_ci_zero": _zero(ols.loc["c", "ci_low"], ols.loc["c", "ci_high"]),
             "b_ci_zero": _zero(ols.loc["b", "ci_low"], ols.loc["b", "ci_high"]),

@@ -1,9 +1,9 @@
 """The synthetic cohort as the methods chapter shows it: its parameters with provenance, and where sampling noise
-alone puts each calibrated figure in a cohort of the published size."""
+alone puts the book's own estimate of each published figure in a cohort of the published size."""
 
 import pandas as pd
 
-from okapi.synthetic.calibration import sampling_noise_at_n
+from okapi.synthetic.calibration import AIMS
 from okapi.synthetic.parameters import generating_parameter_table
 from okapi.book.report import fmt_number
 from okapi.data.targets import load_targets
@@ -41,22 +41,24 @@ def provenance_counts() -> dict[str, str]:
     return glued
 
 
-def sampling_noise_table(n: int, n_replicates: int, seed: int) -> pd.DataFrame:
-    """Per calibrated figure: published value, the value the generator aims at, and the 2.5-97.5% range of the same
-    figure over `n_replicates` synthetic cohorts of `n` patients."""
-    noise = sampling_noise_at_n(n=n, n_replicates=n_replicates, seed=seed)
-    quantities = load_targets().set_index("id")["quantity"]
+def sampling_noise_table(bands: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Per published figure: published value, the value the generator aims at, and the median and 2.5-97.5% range of
+    the book's own estimate of it over synthetic cohorts of `n` patients (`bands`: okapi.simulation.operating.
+    sampling_bands, the same cohorts that measure the verdict rules)."""
+    quantities = load_targets().set_index("id")
     rows = []
-    for _, row in noise.iterrows():
+    for target_id, row in bands.iterrows():
+        published = float(quantities.loc[target_id, "value"])
+        aim, note = AIMS.get(target_id, (published, ""))
         # Counts and whole-number figures (N, patients answering) without decimals; everything else with two.
-        digits = 0 if float(row["target"]).is_integer() and abs(row["target"]) >= 10 else 2
+        digits = 0 if published.is_integer() and abs(published) >= 10 else 2
         rows.append({
-            "Id": row["id"],
-            "Quantity": quantities.get(row["id"], ""),
-            "Published": fmt_number(row["target"], digits),
-            "Generator aims at": "not calibrated" if pd.isna(row["aim"]) else fmt_number(row["aim"], digits),
-            f"Median over cohorts of {n}": fmt_number(row["p50"], digits),
-            "2.5% to 97.5%": f"{fmt_number(row['p2.5'], digits)} to {fmt_number(row['p97.5'], digits)}",
-            "Note": row["aim_note"],
+            "Id": target_id,
+            "Quantity": quantities.loc[target_id, "quantity"],
+            "Published": fmt_number(published, digits),
+            "Generator aims at": fmt_number(aim, digits),
+            f"Median over cohorts of {n}": fmt_number(row["median"], digits),
+            "2.5% to 97.5%": f"{fmt_number(row['low'], digits)} to {fmt_number(row['high'], digits)}",
+            "Note": note,
         })
     return pd.DataFrame(rows)

@@ -1,27 +1,35 @@
-"""Every analysis of the book in one registry, so the front page's ledger and `python -m okapi analyze` run exactly
-the functions the chapters run.
+"""Every analysis of the book in one registry, so the front page's ledger, `python -m okapi analyze` and the
+simulation of the verdict rules (okapi.simulation.operating) run exactly the functions the chapters run.
 
-Each step names a module with an `analyse_*` function taking a Cohort and a `ledger_entries(results)` function.
+Each step names a module with an `analyse_*` function taking a Cohort, and the module holding its
+`ledger_entries(results)` (and `published_statements(results)` where the paper stated findings without a number).
 """
 
 import importlib
-import json
-import sys
+import inspect
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from okapi.data.loading import Cohort, load_cohort
+from okapi.data.loading import Cohort
 from okapi.verdicts.ledger import LedgerEntry, PublishedStatement
 
-# (what the step is, module, analysis function); in the order of the book's chapters.
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    module: str
+    function: str
+    verdicts_module: str = ""  # where ledger_entries / published_statements live, when not in `module`
+
+
 STEPS = (
-    ("cohort description", "okapi.chapters.cohort", "describe_cohort"),
-    ("pain over one year", "okapi.chapters.pain", "analyse_pain_course"),
-    ("depression and pain", "okapi.chapters.depression", "analyse_depression_and_pain"),
-    ("pain trajectories", "okapi.chapters.trajectories", "analyse_trajectories"),
-    ("mediation", "okapi.chapters.mediation", "analyse_mediation"),
-    ("adverse effects", "okapi.chapters.adverse_effects", "analyse_adverse_effects"),
+    Step("cohort description", "okapi.chapters.cohort", "describe_cohort"),
+    Step("pain over one year", "okapi.chapters.pain", "analyse_pain_course"),
+    Step("depression and pain", "okapi.chapters.depression", "analyse_depression_and_pain"),
+    Step("pain trajectories", "okapi.chapters.trajectories", "analyse_trajectories",
+         "okapi.chapters.trajectories_groups"),
+    Step("mediation", "okapi.chapters.mediation", "analyse_mediation"),
+    Step("adverse effects", "okapi.chapters.adverse_effects", "analyse_adverse_effects"),
 )
 
 
@@ -33,55 +41,29 @@ class AnalysisRun:
     seconds: dict  # step name -> wall time
 
 
-def run_analyses(cohort: Cohort, progress=None) -> AnalysisRun:
-    """Run every step on the cohort; `progress(message)` is told when each step starts and ends."""
+def run_analyses(cohort: Cohort, progress=None, statement_power: dict | None = None) -> AnalysisRun:
+    """Run every step on the cohort; `progress(message)` is told when each step starts and ends. `statement_power`
+    ({statement id: simulated power}) reaches the statements whose verdict needs it (C5's number of groups)."""
     results, entries, statements, seconds = {}, [], [], {}
-    for number, (name, module_name, function_name) in enumerate(STEPS, 1):
+    for number, step in enumerate(STEPS, 1):
         if progress:
-            progress(f"[{number}/{len(STEPS)}] {name} ...")
-        module = importlib.import_module(module_name)
+            progress(f"[{number}/{len(STEPS)}] {step.name} ...")
+        module = importlib.import_module(step.module)
+        verdicts = importlib.import_module(step.verdicts_module or step.module)
         start = time.perf_counter()
-        result = getattr(module, function_name)(cohort)
-        seconds[name] = time.perf_counter() - start
-        results[name] = result
-        entries.extend(module.ledger_entries(result))
-        if hasattr(module, "published_statements"):
-            statements.extend(module.published_statements(result))
+        result = getattr(module, step.function)(cohort)
+        seconds[step.name] = time.perf_counter() - start
+        results[step.name] = result
+        entries.extend(verdicts.ledger_entries(result))
+        if hasattr(verdicts, "published_statements"):
+            statements.extend(published_statements(verdicts, result, statement_power or {}))
         if progress:
-            progress(f"[{number}/{len(STEPS)}] {name}: done in {seconds[name]:.1f} s")
+            progress(f"[{number}/{len(STEPS)}] {step.name}: done in {seconds[step.name]:.1f} s")
     return AnalysisRun(results, entries, statements, seconds)
 
 
-def _rounded(value):
-    # Six decimals: beyond any printed precision, and short of the digits where two correct runs of an iterative
-    # fit may differ (the JSON is compared as text by the re-execution tests).
-    return round(value, 6) if isinstance(value, float) else value
-
-
-def ledger_json(cohort: Cohort, run: AnalysisRun) -> dict:
-    """The machine-readable ledger: aggregate estimates only, never a patient-level value."""
-    return {
-        "data": {"mode": cohort.mode, "n_patients": cohort.n_patients, "sha256": cohort.data_checksum},
-        "entries": [{key: _rounded(value) for key, value in item.as_dict().items()} for item in run.entries],
-        "statements": [item.as_dict() for item in run.statements],
-    }
-
-
-def run_analyze_command(path: str, out: str) -> int:
-    """`python -m okapi analyze PATH --out FILE.json`."""
-    target = Path(out).resolve()
-    folder = Path(path).resolve()
-    if target.is_relative_to(folder):
-        print(f"error: refusing to write {target} into the extract's folder (the input is never modified); "
-              "choose another --out", file=sys.stderr)
-        return 2
-    try:
-        cohort = load_cohort(folder)
-    except Exception as error:  # the loader's messages name the file, column, line and rule
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    run = run_analyses(cohort, progress=lambda message: print(message, file=sys.stderr, flush=True))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(ledger_json(cohort, run), indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {len(run.entries)} ledger entries and {len(run.statements)} published statements to {target}")
-    return 0
+def published_statements(verdicts_module, result, statement_power: dict) -> list[PublishedStatement]:
+    function = verdicts_module.published_statements
+    if "k_power" in inspect.signature(function).parameters:
+        return function(result, k_power=statement_power.get("C5"))
+    return function(result)

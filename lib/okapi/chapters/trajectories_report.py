@@ -9,27 +9,20 @@ from okapi.data.privacy import shown_count
 from okapi.book.report import fmt_number
 from okapi.data.targets import target_value
 from okapi.models.trajectories import average_posterior_probability, class_curve_table
-from okapi.models.trajectories.selection import failed_rules
-from okapi.chapters.trajectories import (GROUP_NAMES, MODELS, TrajectoryResults, c6_checks, class_labels,
-                                         ledger_entries, observed_class_means, published_shares)
-from okapi.plan import (TRAJECTORY_BOOTSTRAP_FINAL, TRAJECTORY_BOOTSTRAP_STARTS, TRAJECTORY_FINAL,
-                        TRAJECTORY_MIN_AVERAGE_POSTERIOR, TRAJECTORY_MIN_CLASS_SHARE,
-                        TRAJECTORY_K_VALUES, TRAJECTORY_MIN_RELATIVE_ENTROPY, TRAJECTORY_STARTS)
+from okapi.models.trajectories.selection import adequacy_problems, estimation_problems
+from okapi.chapters.trajectories import GROUP_NAMES, MODELS, TrajectoryResults, published_shares
+from okapi.chapters.trajectories_groups import (HOLDS, c6_checks, class_labels, groups_verdict, ledger_entries,
+                                                observed_class_means)
+from okapi.verdicts.rules import CONTRADICTED, NOT_ASSESSABLE, SUPPORTED
+from okapi.plan import (TRAJECTORY_BOOTSTRAP_FINAL, TRAJECTORY_BOOTSTRAP_STARTS, TRAJECTORY_COMPARISON_BOOTSTRAP,
+                        TRAJECTORY_FINAL, TRAJECTORY_K_VALUES, TRAJECTORY_MIN_AVERAGE_POSTERIOR,
+                        TRAJECTORY_MIN_CLASS_SHARE, TRAJECTORY_MIN_OCC, TRAJECTORY_MIN_RELATIVE_ENTROPY,
+                        TRAJECTORY_STARTS)
 
 
 def c6_table(results: TrajectoryResults) -> pd.DataFrame:
-    """c6_checks of the published-K solution beside those of the chosen solution."""
-    three, chosen = results.published_k_fit, results.chosen.chosen
-    table = c6_checks(results, three).rename(columns={"Class values": f"K = {three.n_classes}: class values",
-                                                      "Holds": f"K = {three.n_classes}: holds"})
-    if chosen.n_classes != three.n_classes:
-        other = c6_checks(results, chosen)
-        table[f"K = {chosen.n_classes} (chosen): class values"] = other["Class values"]
-        table[f"K = {chosen.n_classes} (chosen): holds"] = other["Holds"]
-    return table
-
-
-# --- the ledger ----------------------------------------------------------------------------------------------------
+    """The companion paper's statements about the groups, judged in the three-group solution of the primary model."""
+    return c6_checks(results, results.published_k_fit)
 
 
 def fit_table(results: TrajectoryResults) -> pd.DataFrame:
@@ -47,8 +40,11 @@ def fit_table(results: TrajectoryResults) -> pd.DataFrame:
                     fmt_number(a, 3) for a in average_posterior_probability(model.fits[k].posterior)),
                 "Class shares, %": " / ".join(fmt_number(100 * p, 1) for p in model.fits[k].class_probabilities),
                 "Smallest class, %": fmt_number(100 * row["smallest_class_share"], 1),
+                "Odds of correct classification, lowest": "-" if k == 1 else fmt_number(row["min_odds_correct"], 1),
                 "Best log-likelihood replicated": f"{int(row['n_replications'])} of {TRAJECTORY_FINAL}",
-                "Meets every rule": "yes" if not failed_rules(row) else "no",
+                "Usable": "no" if estimation_problems(row) else "yes",
+                "Adequacy diagnostics met": "all" if not adequacy_problems(row) else
+                f"{4 - len(adequacy_problems(row))} of 4",
                 "Chosen": "yes" if k == model.chosen_k else "",
             })
     return pd.DataFrame(rows)
@@ -90,11 +86,11 @@ def curve_panels(results: TrajectoryResults, n_classes: int | None = None) -> li
     return panels
 
 
-def glued_text(results: TrajectoryResults) -> dict[str, str]:
-    """Every number and every data-dependent statement of the chapter's prose."""
+def glued_text(results: TrajectoryResults, k_power: float | None = None) -> dict[str, str]:
+    """Every number and every data-dependent statement of the chapter's prose; `k_power`: the simulated share of
+    cohorts of the book's 3-group generator in which BIC chose 3 (okapi.simulation.operating)."""
     published = list(published_shares().values())
     chosen, boot = results.chosen, results.bootstrap
-    other = next(m for k, m in results.models.items() if MODELS[k].comparable_bic and k != results.chosen_model)
     bic = lambda m: fmt_number(m.fit_table.set_index("n_classes").loc[m.chosen_k, "bic"], 1)  # noqa: E731
     k3 = results.published_k
     text = {
@@ -103,10 +99,12 @@ def glued_text(results: TrajectoryResults) -> dict[str, str]:
         "traj_n_observations": str(results.n_observations),
         "traj_k_range": f"{min(TRAJECTORY_K_VALUES)} to {max(TRAJECTORY_K_VALUES)}", "traj_n_starts": str(TRAJECTORY_STARTS),
         "traj_n_final": str(TRAJECTORY_FINAL), "traj_min_entropy": fmt_number(TRAJECTORY_MIN_RELATIVE_ENTROPY, 1),
-        "traj_min_appa": fmt_number(TRAJECTORY_MIN_AVERAGE_POSTERIOR, 1), "traj_min_share": fmt_number(100 * TRAJECTORY_MIN_CLASS_SHARE, 0),
+        "traj_min_appa": fmt_number(TRAJECTORY_MIN_AVERAGE_POSTERIOR, 1),
+        "traj_min_occ": fmt_number(TRAJECTORY_MIN_OCC, 0),
+        "traj_min_share": fmt_number(100 * TRAJECTORY_MIN_CLASS_SHARE, 0),
+        "traj_comparison_boot": str(TRAJECTORY_COMPARISON_BOOTSTRAP),
         "traj_chosen_model": MODELS[chosen.key].prose, "traj_chosen_k": str(chosen.chosen_k),
-        "traj_chosen_bic": bic(chosen), "traj_other_model": MODELS[other.key].prose,
-        "traj_other_k": str(other.chosen_k), "traj_other_bic": bic(other),
+        "traj_chosen_bic": bic(chosen),
         "traj_published_k": str(k3), "traj_published_c1": fmt_number(target_value("C1"), 0),
         "traj_chosen_vs_published": (f"has {k3} classes, as the companion paper's solution"
                                      if chosen.chosen_k == k3 else
@@ -120,18 +118,25 @@ def glued_text(results: TrajectoryResults) -> dict[str, str]:
         "traj_share_at_0": fmt_number(100 * results.share_at_bounds[0], 1) + "%",
         "traj_share_at_10": fmt_number(100 * results.share_at_bounds[1], 1) + "%",
     }
-    for name, fit in (("three", results.published_k_fit), ("chosen", chosen.chosen)):
-        holds = c6_checks(results, fit)["Holds"]
-        text[f"traj_c6_{name}"] = f"{int((holds == 'yes').sum())} of {len(holds)}"
+    verdicts = c6_checks(results, results.published_k_fit)["Verdict"]
+    text["traj_c6_three"] = f"{int((verdicts == HOLDS).sum())} of {len(verdicts)}"
     lcga, gmm = results.models["lcga"], results.models["gmm"]
     text["traj_overextraction"] = (
         f"Plain LCGA chose more classes than the growth mixture model ({lcga.chosen_k} against {gmm.chosen_k})"
         if lcga.chosen_k > gmm.chosen_k else
         f"Plain LCGA did not choose more classes than the growth mixture model here ({lcga.chosen_k} against "
         f"{gmm.chosen_k})")
+    statement = groups_verdict(chosen.chosen_k, k3, k_power)
+    text["traj_k_power"] = "-" if k_power is None else f"{fmt_number(100 * k_power, 0)}%"
+    text["traj_k_verdict"] = {
+        SUPPORTED: f"The companion paper's {k3} groups are therefore supported.",
+        CONTRADICTED: f"Since this design finds {k3} groups in most such cohorts, finding {chosen.chosen_k} here "
+                      f"contradicts the companion paper's {k3}.",
+        NOT_ASSESSABLE: f"Since this design finds {k3} groups in fewer than half of such cohorts, finding "
+                        f"{chosen.chosen_k} here does not contradict the companion paper's {k3}: with this design "
+                        "the number of groups is not assessable."}[statement]
     text["traj_chosen_title"] = f"{chosen.label}, K = {chosen.chosen_k}"
     text["traj_three_title"] = f"{chosen.label}, K = {k3}"
     for key, model in results.models.items():
-        text[f"traj_{key}_bic_only_k"] = str(model.bic_only_k)
         text[f"traj_{key}_reason"] = model.reason
     return text

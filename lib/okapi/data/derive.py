@@ -9,9 +9,7 @@ import pandas as pd
 from okapi.data.loading import Cohort
 from okapi.plan import BASELINE_MONTH, FINAL_MONTH, HADS_D_CUTOFF
 
-# The paper's split (published-results R8): HADS-D <= 7 vs > 7 at baseline.
 SCORES = ("nprs", "hads_d", "hads_a", "sf12_pcs", "sf12_mcs")
-BASELINE_MONTH, FINAL_MONTH = 0, 12
 
 
 def _scores_at(visits: pd.DataFrame, month: int, suffix: str) -> pd.DataFrame:

@@ -108,7 +108,9 @@ class SmallCountOutputError(RuntimeError):
 
 _COUNT_HEADER = re.compile(r"^(n|N|patients?|count|answers?|responders?|events?|cases?)\b|\bn \(%\)|\(n\)$|^Patients",
                            re.IGNORECASE)
-_COUNT_PERCENT = re.compile(r"(?<![\d.,<])(?<![<>\u2264\u2265=] )(\d+) \((\d+(?:\.\d+)?)%\)")
+# "n (x%)" is a count with its share, unless the number names a class or a cut-off ("Class 1 (19.0%)", "> 7 (52%)").
+_COUNT_PERCENT = re.compile(r"(?<![\d.,<])(?<![<>\u2264\u2265=] )(?<!Class )(?<!Group )(?<!K = )(\d+) "
+                            r"\((\d+(?:\.\d+)?)%\)")
 _BARE_COUNT = re.compile(r"^\s*(\d+)\s*$")
 _N_EQUALS = re.compile(r"\bn = (\d+)\b")
 _COUNT_NAME = re.compile(r"(^|_)n(_|$)|_count$|^count_")
@@ -152,14 +154,15 @@ class OutputGuard:
         for match in _N_EQUALS.finditer(text):
             self._refuse_small(int(match.group(1)), where)
 
-    def check_text(self, name: str, text: str) -> None:
-        """A glued text (`name` is its glue name)."""
+    def check_text(self, name: str, text: str, name_says_count: bool = True) -> None:
+        """A glued text (`name` is its glue name; with name_says_count, a name such as n_... marks a count of
+        patients, so a bare small integer is refused)."""
         if not self.armed:
             return
         where = f"glued text {name!r}"
         self._check_free_text(str(text), where)
         bare = _BARE_COUNT.match(str(text))
-        if bare and _COUNT_NAME.search(name):
+        if bare and name_says_count and _COUNT_NAME.search(name):
             self._refuse_small(int(bare.group(1)), where)
 
     def check_table(self, table: pd.DataFrame, label: str) -> None:

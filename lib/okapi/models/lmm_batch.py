@@ -29,6 +29,7 @@ TIME = "years"
 COMPONENT_NAMES = ("var(Intercept)", "var(years)", "cov(Intercept, years)", "var(Residual)")
 # lme4's isSingular() rule: a diagonal entry of the relative Cholesky factor below 1e-4 is a boundary (singular) fit.
 SINGULAR_TOLERANCE = 1e-4
+BOUNDARY_MESSAGE = "boundary (singular) fit: a random-effect variance is estimated at or near zero"
 # Largest |gradient| of the deviance accepted as converged, per patient: the deviance and its curvature in theta both
 # grow with the number of patients, so a fixed tolerance per patient (about 1e-3 for the cohort's 329) leaves the
 # estimates within ~1e-6 of the optimum at any size, where an absolute one flagged good fits of 5,000 patients.
@@ -51,6 +52,7 @@ class RandomSlopeDesign:
     codes: np.ndarray  # (n,) patient index into group_labels
     group_labels: np.ndarray
     term_names: tuple[str, ...]
+    design_info: object  # patsy DesignInfo: codes new data as the fit did (predictions)
     rows: pd.Index  # the long_df index labels of the rows used
     zz: np.ndarray  # (g, 2, 2) Z_i'Z_i
     zx: np.ndarray  # (g, 2, p) Z_i'X_i
@@ -98,7 +100,7 @@ def random_slope_design(long_df: pd.DataFrame, fixed: str, group: str = "patient
     n_groups = len(labels)
     return RandomSlopeDesign(
         formula=fixed, group=group, X=X, Z=Z, codes=codes, group_labels=labels,
-        term_names=tuple(X_frame.columns), rows=X_frame.index,
+        term_names=tuple(X_frame.columns), design_info=X_frame.design_info, rows=X_frame.index,
         zz=_per_group(codes, Z[:, :, None] * Z[:, None, :], n_groups),
         zx=_per_group(codes, Z[:, :, None] * X[:, None, :], n_groups),
         n_rows=np.bincount(codes, minlength=n_groups).astype(float))
@@ -205,7 +207,7 @@ def _fit_statistics(s: _Statistics, start: np.ndarray = START):
     if not converged:
         messages.append(f"REML optimiser did not converge (largest gradient {np.max(np.abs(grad)):.2g}{note})")
     if min(theta[0], theta[2]) < SINGULAR_TOLERANCE:
-        messages.append("boundary (singular) fit: a random-effect variance is estimated at or near zero")
+        messages.append(BOUNDARY_MESSAGE)
     return theta, deviance, extras, converged, tuple(messages)
 
 
@@ -304,16 +306,19 @@ def _as_fit(design: RandomSlopeDesign, estimates: BatchEstimates, j: int, n_pati
         fixed_cov=pd.DataFrame(cov, index=names, columns=names),
         variance_components=pd.Series(dict(zip(COMPONENT_NAMES, estimates.components[j])), name="variance"),
         loglik=float(estimates.loglik[j]), n_patients=n_patients, n_observations=int(design.X.shape[0]),
-        converged=bool(estimates.converged[j]), warnings=estimates.messages[j], statsmodels_result=None)
+        converged=bool(estimates.converged[j]), warnings=estimates.messages[j], statsmodels_result=None,
+        design_info=design.design_info)
 
 
-def fit_random_slope_model(long_df: pd.DataFrame, fixed: str, group: str = "patient_id") -> MixedModelFit:
+def fit_random_slope_model(long_df: pd.DataFrame, fixed: str, group: str = "patient_id",
+                           warn: bool = True) -> MixedModelFit:
     """REML fit of `fixed` + (1 + years | group); rows with a missing outcome or covariate are dropped (the
-    direct-likelihood analysis under MAR). A non-converged or boundary fit is reported with a RuntimeWarning."""
+    direct-likelihood analysis under MAR). A non-converged or boundary fit is reported with a RuntimeWarning (with
+    warn=False only in the fit's `converged` and `warnings`, for the caller to judge)."""
     design = random_slope_design(long_df, fixed, group)
     outcome = fixed.split("~", 1)[0].strip()
     y = long_df.loc[design.rows, outcome].to_numpy(dtype=float)
-    return _as_fit(design, fit_outcome_arrays(design, y), 0, len(design.group_labels))
+    return _as_fit(design, fit_outcome_arrays(design, y, warn=warn), 0, len(design.group_labels))
 
 
 def fit_random_slope_models(long_df: pd.DataFrame, fixed: str, outcomes: np.ndarray,

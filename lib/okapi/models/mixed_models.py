@@ -42,6 +42,9 @@ class MixedModelFit:
     converged: bool
     warnings: tuple[str, ...]
     statsmodels_result: Any = field(repr=False, compare=False)
+    # The fixed-effects design (patsy DesignInfo) of a fit made without statsmodels (okapi.models.lmm_batch), so that
+    # predictions code new data exactly as the fit did.
+    design_info: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -215,8 +218,13 @@ def booleans_as_int(frame: pd.DataFrame) -> pd.DataFrame:
 
 def fixed_design_matrix(fit: MixedModelFit, new_data: pd.DataFrame) -> np.ndarray:
     """The fixed-effects design matrix of `new_data` under the fitted formula (same coding as the fit)."""
-    spec = fit.statsmodels_result.model.data.model_spec
     frame = booleans_as_int(new_data)
+    if fit.statsmodels_result is None:
+        import patsy
+
+        (matrix,) = patsy.build_design_matrices([fit.design_info], frame, return_type="matrix")
+        return np.asarray(matrix, dtype=float)
+    spec = fit.statsmodels_result.model.data.model_spec
     if hasattr(spec, "get_model_matrix"):  # formulaic backend
         return np.asarray(spec.get_model_matrix(frame), dtype=float)
     import patsy  # statsmodels' default backend

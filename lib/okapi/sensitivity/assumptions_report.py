@@ -7,7 +7,7 @@ import pandas as pd
 
 from okapi.synthetic.parameters import PARAMETERS
 from okapi.book.report import and_list, fmt_ci, fmt_number
-from okapi.sensitivity.verdicts import CONCLUSIONS, NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED, Verdict
+from okapi.sensitivity.verdicts import CONCLUSIONS, NOT_ASSESSABLE, CONTRADICTED, SUPPORTED, Verdict
 from okapi.sensitivity.assumptions import (DEFAULT, ENDS, NEGLIGIBLE, AssumptionsResults, assumed_parameters,
                                            sweepable)
 from okapi.sensitivity.assumptions_cohorts import INPUT_LABELS, STATISTICS
@@ -63,8 +63,8 @@ def _flips(rows: pd.DataFrame, column: str) -> list[tuple[str, str, pd.Series]]:
 
 
 def verdicts(results: AssumptionsResults) -> list[Verdict]:
-    """One verdict per statistic: survived (no assumed parameter, at either end of its plausible range, moves the
-    decision by more than noise), did not survive (naming those that do), or not assessable (real extract, or the
+    """One verdict per statistic: supported (no assumed parameter, at either end of its plausible range, moves the
+    decision by more than noise), contradicted (naming those that do), or not assessable (real extract, or the
     conclusion does not hold at the defaults in a typical simulated cohort)."""
     out = []
     n_swept = len(results.swept)
@@ -76,7 +76,7 @@ def verdicts(results: AssumptionsResults) -> list[Verdict]:
                                NOT_APPLICABLE[0].upper() + NOT_APPLICABLE[1:] + "."))
             continue
         outcome, sentence = _judge(results, key)
-        if key == "depression_mediates" and outcome == SURVIVED:
+        if key == "depression_mediates" and outcome == SUPPORTED:
             # Path b is necessary for mediation, not sufficient: it cannot show that depression mediates "most".
             outcome = NOT_ASSESSABLE
             sentence = ("Path b alone (R11) cannot show mediation, only that depression goes with pain diminution; "
@@ -111,7 +111,7 @@ def _judge(results: AssumptionsResults, key: str) -> tuple[str, str]:
                                 f"holds when {rule}), so the sweep cannot tell whether our guesses carry it."
                                 + appears + noise_note)
     if moved:
-        return NOT_SURVIVED, (f"At the default values {rule}{where} ({at_default}), but not at {at_ends(moved)}."
+        return CONTRADICTED, (f"At the default values {rule}{where} ({at_default}), but not at {at_ends(moved)}."
                               + noise_note)
     values = np.r_[default["level"], swept["low_value"], swept["high_value"]]
     if noisy:
@@ -119,7 +119,7 @@ def _judge(results: AssumptionsResults, key: str) -> tuple[str, str]:
         return NOT_ASSESSABLE, (f"At the default values {rule}{where} ({at_default}) and at every end's mean "
                                 f"(values from {fmt_value(key, values.min())} to {fmt_value(key, values.max())}), "
                                 "but the sweep cannot confirm it:" + noise_note)
-    return SURVIVED, (f"At the default values {rule}{where} ({at_default}), and it still does at both ends of "
+    return SUPPORTED, (f"At the default values {rule}{where} ({at_default}), and it still does at both ends of "
                       f"every assumed parameter's plausible range (values from {fmt_value(key, values.min())} to "
                       f"{fmt_value(key, values.max())})." + noise_note)
 
@@ -138,7 +138,7 @@ def within_noise_parameters(results: AssumptionsResults) -> dict[str, list[str]]
     return moved_parameters(results, "within_noise")
 
 
-def glued_text(results: AssumptionsResults) -> dict[str, str]:
+def glued_text(results: AssumptionsResults, finished: list[Verdict] | None = None) -> dict[str, str]:
     """Every number and judgement of the section's prose, formatted; the same names in real-data mode."""
     settings = results.settings
     assumed = assumed_parameters()
@@ -155,10 +155,11 @@ def glued_text(results: AssumptionsResults) -> dict[str, str]:
             "population_draws": str(settings.sweep_population_default_draws)}
     text["applies"] = ("The committed synthetic cohort is analysed, so this section applies." if results.applicable
                        else f"This section is {NOT_APPLICABLE}; its numbers are not computed.")
-    verdict_list = verdicts(results)
+    verdict_list = finished or verdicts(results)
     for statistic_key, verdict in zip(STATISTICS, verdict_list):
         text[f"verdict_{statistic_key}"] = verdict.sentence
-        text[f"outcome_{statistic_key}"] = verdict.outcome
+        text[f"outcome_{statistic_key}"] = verdict.outcome + (" (decided by the generator's assumptions)"
+                                                              if verdict.decided_by_design else "")
     if not results.applicable:
         for name in ("n_cohorts", "n_analysed", "n_reaching", "n_reaching_none", "shifted_streams", "fits",
                      "protocol_agreement", "moved_parameters", "n_moved_parameters", "within_noise_parameters",

@@ -25,7 +25,7 @@ from okapi.chapters.mediation import mediation_dataset
 from okapi.models.mixed_models import LinearCombination, MixedModelFit, WaldTest, linear_combination, wald_test
 from okapi.data.privacy import shown_count
 from okapi.book.report import fmt_estimate_ci, fmt_number, fmt_p_statement
-from okapi.sensitivity.verdicts import NOT_SURVIVED, SURVIVED, Verdict
+from okapi.sensitivity.verdicts import CHECK, CONTRADICTED, DEPARTURE, SUPPORTED, Verdict, verdict_line
 from okapi.models.centre_model import centre_icc, centre_variance_test, fit_centre_mixed_model
 from okapi.data.targets import target_value
 from okapi.plan import (CATEGORICAL_GROUP, LINEAR_GROUP, LINEAR_TIME, MEDIATION_BOOTSTRAP, MEDIATION_BOOTSTRAP_SEED,
@@ -256,7 +256,7 @@ def verdicts(results: CentreResults) -> list[Verdict]:
     decline, interaction = results.pain["decline"], results.pain["interaction"]
     analysis = f"random centre intercept ({results.n_centres} centres)"
     slope, slope_primary = slope_per_year(decline.with_centre), slope_per_year(decline.primary)
-    out = [Verdict("pain_decline", analysis, SURVIVED if slope.ci_high < 0 else NOT_SURVIVED,
+    out = [Verdict("pain_decline", analysis, SUPPORTED if slope.ci_high < 0 else CONTRADICTED,
                    f"With a random centre intercept (ICC at inclusion {fmt_number(decline.icc, 3)}), pain changed by "
                    f"{_combo(slope, 2)} points per year, against {_combo(slope_primary, 2)} without it.")]
     inter, inter_primary = interaction_per_month(interaction.with_centre), interaction_per_month(interaction.primary)
@@ -264,35 +264,36 @@ def verdicts(results: CentreResults) -> list[Verdict]:
     test = omnibus(results.pain["omnibus"].with_centre)
     out.append(Verdict(
         "depression_interaction", analysis,
-        SURVIVED if same_sign and excludes_zero(inter.ci_low, inter.ci_high) else NOT_SURVIVED,
+        SUPPORTED if same_sign and excludes_zero(inter.ci_low, inter.ci_high) else CONTRADICTED,
         f"With a random centre intercept, the time \u00d7 depression interaction is {_combo(inter, 3)} points per "
         "month "
         f"(omnibus test with time as categories {fmt_p_statement(test.p)}), against {_combo(inter_primary, 3)} "
-        "without it."))
+        "without it.", null_result=not excludes_zero(inter.ci_low, inter.ci_high)))
     for key in ("clustered", "fixed_effects"):
         reading = results.mediation[key]
         what = ("centre-clustered SEs and a bootstrap of centres" if key == "clustered"
                 else "centre fixed effects (within-centre paths) and a bootstrap of centres")
+        kind = CHECK if key == "clustered" else DEPARTURE  # clustered: the same estimates, other SEs
         out.append(Verdict(
-            "depression_mediates", what, SURVIVED if mediation_holds(reading) else NOT_SURVIVED,
+            "depression_mediates", what, SUPPORTED if mediation_holds(reading) else CONTRADICTED,
             f"With {what}, the depression path b is {_fmt_path(reading, 'b')}, the indirect effect a \u00d7 b "
             f"{_fmt_path(reading, 'indirect')} and the total effect c {_fmt_path(reading, 'c')} points per month; "
             f"a \u00d7 b / c is {fmt_number(100 * reading.estimates['proportion_mediated'], 1)}%"
-            + _mediation_reason(reading) + "."))
+            + _mediation_reason(reading) + ".", kind=kind, null_result=not mediation_holds(reading)))
         direct, total_ci = reading.ols.loc["c_prime"], reading.ols.loc["c"]
         dose_null = not excludes_zero(direct["ci_low"], direct["ci_high"]) and not excludes_zero(
             total_ci["ci_low"], total_ci["ci_high"])
         out.append(Verdict(
-            "dose_not", what, SURVIVED if dose_null else NOT_SURVIVED,
+            "dose_not", what, SUPPORTED if dose_null else CONTRADICTED,
             f"With {what}, the dose's direct path c\u2032 is {_fmt_path(reading, 'c_prime')} and its total path c "
-            f"{_fmt_path(reading, 'c')} points per month per gram."))
+            f"{_fmt_path(reading, 'c')} points per month per gram.", kind=kind, null_result=dose_null))
     return out
 
 
 VERDICT_NAMES = ("decline", "interaction", "mediates_clustered", "dose_clustered", "mediates_fixed", "dose_fixed")
 
 
-def glued_text(results: CentreResults) -> dict[str, str]:
+def glued_text(results: CentreResults, finished: list[Verdict] | None = None) -> dict[str, str]:
     """Every number of the section's prose (names sens_centres_...)."""
     sizes, mode = results.centre_sizes, results.mode
     text = {"sens_centres_n_centres": str(results.n_centres),
@@ -321,8 +322,8 @@ def glued_text(results: CentreResults) -> dict[str, str]:
     for key, reading in results.mediation.items():
         for path in ("b", "c_prime", "c", "indirect", "proportion_mediated"):
             text[f"sens_centres_{key}_{path}"] = _fmt_path(reading, path)
-    for name, verdict in zip(VERDICT_NAMES, verdicts(results)):
-        text[f"sens_centres_verdict_{name}"] = f"{verdict.outcome.capitalize()}: {verdict.sentence}"
+    for name, verdict in zip(VERDICT_NAMES, finished or verdicts(results)):
+        text[f"sens_centres_verdict_{name}"] = verdict_line(verdict)
     return text
 
 

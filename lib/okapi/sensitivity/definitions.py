@@ -26,7 +26,7 @@ from okapi.simulation.engine import map_in_processes
 from okapi.chapters.pain import canonical_order
 from okapi.data.privacy import shown_count
 from okapi.book.report import fmt_estimate_ci, fmt_number, fmt_p, fmt_p_statement
-from okapi.sensitivity.verdicts import NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED, Verdict
+from okapi.sensitivity.verdicts import NOT_ASSESSABLE, CONTRADICTED, SUPPORTED, Verdict, verdict_line
 from okapi.data.targets import target_value
 from okapi.plan import HADS_D_CUTOFF, PER_MONTH, SensitivitySettings
 
@@ -224,8 +224,8 @@ def _separates(anxiety: tuple[float, float], depression: tuple[float, float]) ->
     """anxiety_not's rule for one role, both scales in one model: anxiety's 95% CI excluding zero overturns it;
     otherwise depression's excluding zero supports it; neither excluding zero means the two cannot be told apart."""
     if excludes_zero(*anxiety):
-        return NOT_SURVIVED
-    return SURVIVED if excludes_zero(*depression) else NOT_ASSESSABLE
+        return CONTRADICTED
+    return SUPPORTED if excludes_zero(*depression) else NOT_ASSESSABLE
 
 
 def keyed_verdicts(results: DefinitionsResults) -> dict[str, Verdict]:
@@ -238,12 +238,14 @@ def keyed_verdicts(results: DefinitionsResults) -> dict[str, Verdict]:
     for d in (x for x in results.definitions if x.scale == "d"):
         alone, together = _row(table, "d", d.coding, ALONE), _row(table, "d", d.coding, TOGETHER)
         kept = all(_in_direction(r["ci_low"], r["ci_high"], sign) for r in (alone, together))
+        reversed_ = any(_in_direction(r["ci_low"], r["ci_high"], -sign) for r in (alone, together))
         unit = "per HADS-D point " if d.cutoff is None else ""
         out[f"depression_{d.coding}"] = Verdict(
-            "depression_interaction", f"depression defined as {d.label}", SURVIVED if kept else NOT_SURVIVED,
+            "depression_interaction", f"depression defined as {d.label}", SUPPORTED if kept else CONTRADICTED,
             f"With depression defined as {d.label}, the difference in monthly pain change {unit}is "
             f"{_interaction_text(alone)} (omnibus {fmt_p_statement(alone['omnibus_p'])}), and "
-            f"{_interaction_text(together)} with anxiety in the same model (the rule: it must hold in both).")
+            f"{_interaction_text(together)} with anxiety in the same model (the rule: it must hold in both).",
+            null_result=not kept and not reversed_)
     for coding in CODINGS:
         words = _coding_words(results, coding)
         dep, anx = _row(table, "d", coding, TOGETHER), _row(table, "a", coding, TOGETHER)
@@ -251,13 +253,14 @@ def keyed_verdicts(results: DefinitionsResults) -> dict[str, Verdict]:
             "anxiety_not", f"HADS-D and HADS-A in one mixed model ({words})",
             _separates((anx["ci_low"], anx["ci_high"]), (dep["ci_low"], dep["ci_high"])),
             f"With {words} in one mixed model, anxiety's time interaction is {_interaction_text(anx)} against "
-            f"depression's {_interaction_text(dep)}.")
+            f"depression's {_interaction_text(dep)}.", null_result=not excludes_zero(anx["ci_low"], anx["ci_high"]))
         dep, anx = _row(roles, "d", coding, TOGETHER), _row(roles, "a", coding, TOGETHER)
         out[f"anxiety_{coding}_mediator"] = Verdict(
             "anxiety_not", f"HADS-D and HADS-A as mediators ({words})",
             _separates((anx["b_low"], anx["b_high"]), (dep["b_low"], dep["b_high"])),
             f"With {words} in the mediation model, each holding the other fixed, anxiety's path b to pain "
-            f"diminution is {_b_text(anx)} against depression's {_b_text(dep)}.")
+            f"diminution is {_b_text(anx)} against depression's {_b_text(dep)}.",
+            null_result=not excludes_zero(anx["b_low"], anx["b_high"]))
     return out
 
 
@@ -266,7 +269,7 @@ def verdicts(results: DefinitionsResults) -> list[Verdict]:
 
 
 # --- what the section prints -----------------------------------------------------------------------------------------
-def glued_text(results: DefinitionsResults) -> dict[str, str]:
+def glued_text(results: DefinitionsResults, finished: list[Verdict] | None = None) -> dict[str, str]:
     p = "sens_definitions_"
     texts = {f"{p}n_patients": str(results.n_patients), f"{p}n_observations": str(results.n_observations),
              f"{p}n_mediation": str(results.n_mediation), f"{p}n_bootstrap": str(results.n_bootstrap),
@@ -287,8 +290,8 @@ def glued_text(results: DefinitionsResults) -> dict[str, str]:
         texts[f"{key}_b"] = _b_text(row)
         low, high = fmt_number(row["proportion_low"], 1), fmt_number(row["proportion_high"], 1)
         texts[f"{key}_proportion"] = f"{fmt_number(row['proportion'], 1)}% (95% CI {low} to {high}%)"
-    for key, verdict in keyed_verdicts(results).items():
-        texts[f"{p}verdict_{key}"] = f"{verdict.sentence} Outcome: {verdict.outcome}."
+    for key, verdict in zip(keyed_verdicts(results), finished or verdicts(results)):
+        texts[f"{p}verdict_{key}"] = verdict_line(verdict)
     return texts
 
 

@@ -26,7 +26,7 @@ from okapi.chapters.mediation import MG_PER_G, mediation_dataset, pain_diminutio
 from okapi.verdicts.ledger import published_value
 from okapi.data.privacy import shown_count
 from okapi.book.report import and_list, fmt_estimate_ci, fmt_number
-from okapi.sensitivity.verdicts import NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED, Verdict
+from okapi.sensitivity.verdicts import NOT_ASSESSABLE, CONTRADICTED, SUPPORTED, Verdict, verdict_line
 from okapi.data.targets import target_value
 from okapi.plan import CI_LEVEL, HADS_D_CUTOFF, MEDIATION_MIN_SCORES, MEDIATION_MIN_SPAN_MONTHS, SensitivitySettings
 
@@ -260,23 +260,23 @@ def _includes_zero(reading: ReadingResult, name: str) -> bool:
     return row["ci_low"] <= 0 <= row["ci_high"]
 
 
-def mediation_outcome(reading: ReadingResult, published_share: float) -> str:
-    """Survived if the reading is temporally ordered, its indirect effect's 95% CI excludes zero and holds the
-    published share; not assessable when the share's CI holds both 0% and 100% (no mediation cannot be told from
-    complete mediation)."""
-    if not TEMPORALLY_ORDERED[reading.key]:
-        return NOT_SURVIVED
+def mediation_outcome(reading: ReadingResult, published_share: float) -> tuple[str, bool]:
+    """(outcome, whether it rests on no effect seen). Supported if the indirect effect's 95% CI excludes zero and
+    holds the published share; not assessable when the share's CI holds both 0% and 100% (no mediation cannot be
+    told from complete mediation). Temporal order is a question of design, said in the sentence, not a test that
+    could fail here: a reading that puts the mediator before the exposure is judged on its numbers like the others."""
     share = reading.estimates.loc["proportion"]
     if share["ci_low"] <= 0 and share["ci_high"] >= 1:
-        return NOT_ASSESSABLE
+        return NOT_ASSESSABLE, True
     inside = share["ci_low"] <= published_share <= share["ci_high"]
-    return SURVIVED if inside and not _includes_zero(reading, "indirect") else NOT_SURVIVED
+    null = _includes_zero(reading, "indirect")
+    return (SUPPORTED if inside and not null else CONTRADICTED), null
 
 
 def verdicts(results: MediationReadingsResults) -> list[Verdict]:
     """depression_mediates per mediation reading (mediation_outcome); dose_not per reading with the dose as exposure:
-    survived when every dose effect of the reading (total and direct; for the moderator, in each group) has a 95% CI
-    holding zero."""
+    supported when every dose effect of the reading (total and direct; for the moderator, in each group) has a 95% CI
+    holding zero: support from effects not seen, which the registry weighs by the power to see one."""
     r, labels = results.readings, reading_labels(results)
     share = target_value("R13") / 100
     out = []
@@ -289,16 +289,16 @@ def verdicts(results: MediationReadingsResults) -> list[Verdict]:
                       f"{rho}" if _includes_zero(reading, "indirect") else
                       f"an unmeasured common cause correlating the mediator and outcome errors at {rho} would "
                       "remove it")
+        outcome, null = mediation_outcome(reading, share)
         out.append(Verdict(
-            "depression_mediates", f"mediation reading: {labels[key].lower()}",
-            mediation_outcome(reading, share),
+            "depression_mediates", f"mediation reading: {labels[key].lower()}", outcome,
             f"{lead} the indirect effect is {_fmt(reading, 'indirect')} and the proportion mediated "
             f"{_fmt(reading, 'proportion', percent=True)} ({shown_count(reading.n_patients, results.mode)} "
-            f"patients); {robustness}."))
+            f"patients); {robustness}.", null_result=null))
     for key, names in (("published", ("total", "direct")), ("moderator", ("direct", "effect_depressed")),
                        ("change", ("total", "direct"))):
         reading = r[key]
-        outcome = SURVIVED if all(_includes_zero(reading, name) for name in names) else NOT_SURVIVED
+        outcome = SUPPORTED if all(_includes_zero(reading, name) for name in names) else CONTRADICTED
         if key == "moderator":
             sentence = (f"The dose slope of pain diminution is {_fmt(reading, 'direct')} per gram without depressive "
                         f"symptoms and {_fmt(reading, 'effect_depressed')} with them (difference "
@@ -310,12 +310,13 @@ def verdicts(results: MediationReadingsResults) -> list[Verdict]:
                     else f"Read as {labels[key].lower()}, the early dose's")
             sentence = (f"{lead} total effect on pain diminution is {_fmt(reading, 'total')} per gram and its direct "
                         f"effect {_fmt(reading, 'direct')}.")
-        out.append(Verdict("dose_not", f"mediation reading: {labels[key].lower()}", outcome, sentence))
+        out.append(Verdict("dose_not", f"mediation reading: {labels[key].lower()}", outcome, sentence,
+                           null_result=outcome == SUPPORTED))
     return out
 
 
 # --- what the section prints -----------------------------------------------------------------------------------------
-def glued_text(results: MediationReadingsResults) -> dict[str, str]:
+def glued_text(results: MediationReadingsResults, finished: list[Verdict] | None = None) -> dict[str, str]:
     p = "sens_mediation_"
     texts = {f"{p}n_bootstrap": str(results.n_bootstrap), f"{p}seed": str(results.seed),
              f"{p}change_month": str(results.change_month), f"{p}after_month": str(results.change_month + 1),
@@ -335,9 +336,9 @@ def glued_text(results: MediationReadingsResults) -> dict[str, str]:
     texts[f"{p}moderator_n_depressed"] = shown_count(moderator["n_depressed"], results.mode)
     texts[f"{p}moderator_share_depressed"] = fmt_number(100 * moderator["share_depressed"], 1) + "%"
     texts[f"{p}change_hads_mean"] = fmt_number(results.readings["change"].extra["hads_change_mean"], 2)
-    for verdict, name in zip(verdicts(results), ["mediates_" + k for k in MEDIATION_READINGS]
+    for verdict, name in zip(finished or verdicts(results), ["mediates_" + k for k in MEDIATION_READINGS]
                              + ["dose_published", "dose_moderator", "dose_change"]):
-        texts[f"{p}verdict_{name}"] = f"{verdict.sentence} Outcome: {verdict.outcome}."
+        texts[f"{p}verdict_{name}"] = verdict_line(verdict)
     return texts
 
 

@@ -20,7 +20,7 @@ from okapi.verdicts.ledger import published_figure
 from okapi.models.mixed_models import LinearCombination, linear_combination
 from okapi.data.privacy import MIN_CELL, shown_count
 from okapi.book.report import fmt_estimate_ci, fmt_number, fmt_p
-from okapi.sensitivity.verdicts import NOT_SURVIVED, SURVIVED, Verdict
+from okapi.sensitivity.verdicts import CHECK, CONTRADICTED, SUPPORTED, Verdict, verdict_line
 from okapi.models.imputation import (MONTHS, Pooled, common_shift_grid, draw_imputations, first_root,
                                      interaction_surface, interaction_tipping_curve, margin, pain_grid, pooled_over,
                                      scalar, share_above_scale)
@@ -242,7 +242,7 @@ def verdicts(results: MissingDataResults) -> list[Verdict]:
     interaction_ok = float(margin(results.mi_interaction, np.sign(results.dl_interaction.estimate))) > 0
     common_ok = bool((results.common["interaction_margin"] > 0).all())
     already = "The {}'s 95% CI includes zero already under MAR: no shift after dropout is needed to overturn it."
-    rule = (f" The rule: a conclusion survives only if the overturning shift exceeds the one-year decline "
+    rule = (f" The rule: a conclusion is supported only if the overturning shift exceeds the one-year decline "
             f"({fmt_number(results.benchmark, 2)} points).")
     decline_tipping = (
         f"The decline's 95% CI reaches zero if pain after dropout is {_points(results.decline_tipping, results)}"
@@ -256,22 +256,23 @@ def verdicts(results: MissingDataResults) -> list[Verdict]:
         + ("leaves it clear of zero over the whole grid." if common_ok else "also overturns it.") + rule
     ) if interaction_ok else already.format("interaction")
     return [
-        Verdict("pain_decline", mi_label, SURVIVED if decline_ok else NOT_SURVIVED,
+        Verdict("pain_decline", mi_label, SUPPORTED if decline_ok else CONTRADICTED,
                 f"Under multiple imputation the one-year change in pain is {_ci(results.mi_decline, 2)} points per "
-                f"year, beside {_ci(results.dl_decline, 2)} by direct likelihood on the same patients."),
+                f"year, beside {_ci(results.dl_decline, 2)} by direct likelihood on the same patients.", kind=CHECK),
         Verdict("pain_decline", "tipping point: the same shift in pain after dropout for every dropout",
-                SURVIVED if decline_ok and tipping_holds(results.decline_tipping, results.benchmark) else NOT_SURVIVED,
+                SUPPORTED if decline_ok and tipping_holds(results.decline_tipping, results.benchmark) else CONTRADICTED,
                 decline_tipping),
-        Verdict("depression_interaction", mi_label, SURVIVED if interaction_ok else NOT_SURVIVED,
+        Verdict("depression_interaction", mi_label, SUPPORTED if interaction_ok else CONTRADICTED,
                 f"Under multiple imputation the time x depression interaction is {_ci(results.mi_interaction, 3)} "
-                f"points per month, beside {_ci(results.dl_interaction, 3)} by direct likelihood."),
+                f"points per month, beside {_ci(results.dl_interaction, 3)} by direct likelihood.", kind=CHECK,
+                null_result=not interaction_ok),
         Verdict("depression_interaction", "tipping point: a larger shift after dropout in one depression group",
-                SURVIVED if interaction_ok and tipping_holds(results.interaction_tipping, results.benchmark)
-                else NOT_SURVIVED, interaction_tipping),
+                SUPPORTED if interaction_ok and tipping_holds(results.interaction_tipping, results.benchmark)
+                else CONTRADICTED, interaction_tipping),
     ]
 
 
-def glued_text(results: MissingDataResults) -> dict[str, str]:
+def glued_text(results: MissingDataResults, finished: list[Verdict] | None = None) -> dict[str, str]:
     mode, cells = results.mode, results.cells
     n_cells = sum(cells.values())
     curve = results.interaction_curve.dropna()
@@ -317,8 +318,8 @@ def glued_text(results: MissingDataResults) -> dict[str, str]:
         "mi_interaction_mcse": fmt_number(np.sqrt(float(results.mi_interaction.between) / results.n_imputations), 4),
         "common_interaction": _common_interaction_sentence(results),
     }
-    for i, verdict in enumerate(verdicts(results), start=1):
-        text[f"verdict_{i}"] = verdict.sentence
+    for i, verdict in enumerate(finished or verdicts(results), start=1):
+        text[f"verdict_{i}"] = verdict_line(verdict)
     return {f"sens_missing_{name}": value for name, value in text.items()}
 
 

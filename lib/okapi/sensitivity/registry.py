@@ -14,7 +14,8 @@ from okapi.plan import SensitivitySettings
 from okapi.sensitivity import (assumptions, assumptions_figures, assumptions_report, centres, definitions,
                                definitions_figures, mediation, mediation_figures, missing, missing_figures,
                                trajectories, trajectories_figures)
-from okapi.sensitivity.verdicts import Verdict, conclusion_summary
+from okapi.data.loading import SYNTHETIC
+from okapi.sensitivity.verdicts import Verdict, conclusion_summary, with_design_mark, with_power
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,18 @@ class SectionRun:
     glued: dict[str, str]
 
 
-def run_section(key: str, cohort, settings: SensitivitySettings, page: str | None = None) -> SectionRun:
-    """Run one section; with `page` (the chapter's source), glue its texts (those the page cites) and figures."""
+def run_section(key: str, cohort, settings: SensitivitySettings, page: str | None = None,
+                power: dict[str, float] | None = None) -> SectionRun:
+    """Run one section; with `page` (the chapter's source), glue its texts (those the page cites) and figures.
+    Its verdicts are finished here, all alike: the power rule (a result resting on no effect seen becomes "not
+    assessable" where the conclusion's primary analysis has under MIN_POWER; `power`: okapi.simulation.operating.
+    conclusion_power) and, on the synthetic cohort, the mark of answers its design decides."""
     section = SECTIONS[key]
     results = section.run(cohort, settings)
-    run = SectionRun(section, results, section.verdicts(results), section.glued_text(results))
+    synthetic = cohort.mode == SYNTHETIC
+    finished = [with_design_mark(with_power(v, (power or {}).get(v.conclusion)), key, synthetic)
+                for v in section.verdicts(results)]
+    run = SectionRun(section, results, finished, section.glued_text(results, finished))
     if page is not None:
         report.glue_numbers(run.glued, page=page)
         for name, draw in section.figures.items():

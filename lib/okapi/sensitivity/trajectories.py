@@ -23,11 +23,11 @@ from okapi.data.loading import Cohort
 from okapi.data.derive import pain_long
 from okapi.simulation.engine import map_in_processes
 from okapi.book.report import and_list, fmt_number
-from okapi.sensitivity.verdicts import NOT_SURVIVED, SURVIVED, Verdict
+from okapi.sensitivity.verdicts import CHECK, CONTRADICTED, SUPPORTED, Verdict, verdict_line
 from okapi.models.trajectories import (TrajectoryData, choose_number_of_classes, fit_trajectory_model,
                                        prepare_trajectory_data, summarise_fit)
 from okapi.models.trajectories.em import REPLICATION_TOLERANCE
-from okapi.models.trajectories.selection import failed_rules
+from okapi.models.trajectories.selection import adequacy_problems
 from okapi.plan import (SensitivitySettings, TRAJECTORY_DEGREE, TRAJECTORY_FINAL, TRAJECTORY_K_VALUES,
                         TRAJECTORY_MIN_AVERAGE_POSTERIOR, TRAJECTORY_MIN_CLASS_SHARE,
                         TRAJECTORY_MIN_RELATIVE_ENTROPY, TRAJECTORY_SEED)
@@ -75,11 +75,11 @@ class Selection:
 
     @property
     def admissible(self) -> bool:
-        """Whether the chosen solution met every rule (else the rules fell back on BIC alone)."""
+        """Whether the chosen solution meets every one of Nagin's adequacy diagnostics (reported, not a veto)."""
         model = self.models[self.chosen_model]
         row = model.fit_table.set_index("n_classes").loc[model.chosen_k].copy()
         row["n_classes"] = model.chosen_k
-        return not failed_rules(row)
+        return not adequacy_problems(row)
 
 
 def run_selection(task: SelectionTask) -> Selection:
@@ -169,11 +169,12 @@ def specification_table(results: TrajectorySensitivityResults) -> pd.DataFrame:
                 "Degree": str(selection.task.data.degree),
                 "Residual variance": VARIANCES[selection.task.class_specific_variance],
                 "Model": ta.MODELS[key].label,
-                "K (rules)": str(model.chosen_k), "K (BIC alone)": str(model.bic_only_k),
-                "Class shares at the rules' K, %": _shares(model, model.chosen_k),
+                "K (BIC)": str(model.chosen_k),
+                "Class shares at that K, %": _shares(model, model.chosen_k),
                 f"K = {k3}: class shares, %": _shares(model, k3),
                 f"K = {k3}: relative entropy": fmt_number(at_k3["relative_entropy"], 3),
-                f"K = {k3}: meets every rule": "yes" if not failed_rules(at_k3.to_dict() | {"n_classes": k3}) else "no",
+                f"K = {k3}: adequacy diagnostics met": "all" if not adequacy_problems(at_k3.to_dict() | {"n_classes": k3})
+                else "not all",
                 "Chosen model": "yes" if key == selection.chosen_model else ""})
     return pd.DataFrame(rows)
 
@@ -215,7 +216,7 @@ def _count_phrase(values, total: int, noun: str) -> str:
 
 def _outcome(chosen_ks, published_k: int) -> str:
     chosen_ks = list(chosen_ks)
-    return SURVIVED if sum(k == published_k for k in chosen_ks) > MAJORITY * len(chosen_ks) else NOT_SURVIVED
+    return SUPPORTED if sum(k == published_k for k in chosen_ks) > MAJORITY * len(chosen_ks) else CONTRADICTED
 
 
 def _published_k_entropy(results: TrajectorySensitivityResults) -> tuple[float, float]:
@@ -226,47 +227,44 @@ def _published_k_entropy(results: TrajectorySensitivityResults) -> tuple[float, 
 
 
 def verdicts(results: TrajectorySensitivityResults) -> list[Verdict]:
-    """Three verdicts on three_trajectories: survived when more than half the refits of an analysis choose the
-    companion paper's number of groups."""
+    """Three verdicts on three_trajectories: supported when more than half the refits of an analysis choose the
+    companion paper's number of groups; otherwise the groups were not found, which the registry weighs by how often
+    the design finds three groups when there are three."""
     k3, specs, seeds, boot = results.published_k, results.specifications, results.seeds, results.resamples
     n_specs, spec_ks = len(specs), [s.chosen_k for s in specs]
     gmm_bic_k3 = sum(s.models["gmm"].bic_only_k == k3 for s in specs)
-    low, high = _published_k_entropy(results)
     gmm_k3 = [s.models["gmm"].fits[k3].log_likelihood for s in seeds]
     best = max(max(gmm_k3), results.all_starts.models["gmm"].fits[k3].log_likelihood)
+    boot_ks = list(boot["chosen_k"])
     return [
         Verdict("three_trajectories",
                 "model specification (polynomial degree 1-3, common or per-class residual variance, LCGA or growth "
                 "mixture)", _outcome(spec_ks, k3),
-                f"The chapter's procedure chose {_count_phrase(spec_ks, n_specs, 'specifications')}; LCGA's rules "
-                f"alone chose {_count_phrase([s.models['lcga'].chosen_k for s in specs], n_specs, 'specifications')}"
-                f". The growth mixture's BIC alone favoured {k3} classes in {gmm_bic_k3} of {n_specs}, but its "
-                f"{k3}-class relative entropy ({fmt_number(low, 3)} to {fmt_number(high, 3)}) stayed below the "
-                f"{fmt_number(TRAJECTORY_MIN_RELATIVE_ENTROPY, 1)} rule." if high <= TRAJECTORY_MIN_RELATIVE_ENTROPY else
-                f"The chapter's procedure chose {_count_phrase(spec_ks, n_specs, 'specifications')}; LCGA's rules "
-                f"alone chose {_count_phrase([s.models['lcga'].chosen_k for s in specs], n_specs, 'specifications')}"
-                f". The growth mixture's BIC alone favoured {k3} classes in {gmm_bic_k3} of {n_specs}."),
+                f"BIC chose {_count_phrase(spec_ks, n_specs, 'specifications')} of the primary model (LCGA); the "
+                f"growth mixture's BIC chose {k3} classes in {gmm_bic_k3} of {n_specs}.",
+                null_result=_outcome(spec_ks, k3) != SUPPORTED),
         Verdict("three_trajectories", f"random starts ({len(seeds)} start seeds of {results.n_starts} starts each)",
                 _outcome([s.chosen_k for s in seeds], k3),
-                f"The procedure chose {_count_phrase([s.chosen_k for s in seeds], len(seeds), 'start seeds')}; the "
+                f"BIC chose {_count_phrase([s.chosen_k for s in seeds], len(seeds), 'start seeds')}; the "
                 f"best log-likelihood of the {k3}-class growth mixture was reached by "
                 f"{sum(best - v < REPLICATION_TOLERANCE for v in gmm_k3)} of {len(seeds)} seeds"
                 + (": the choice is stable across starts, so where it is not "
                    f"{k3}, the data, not the optimiser, decide it." if len(set(s.chosen_k for s in seeds)) == 1
-                   else ".")),
-        Verdict("three_trajectories", f"patient bootstrap ({len(boot)} resamples)", _outcome(boot["chosen_k"], k3),
-                "On resamples of patients the procedure chose "
-                f"{_count_phrase(boot['chosen_k'], len(boot), 'resamples')}"
-                f" ({fmt_number(100 * float(np.mean(boot['chosen_k'] == k3)), 0)}% chose {k3}; more than half "
+                   else "."),
+                kind=CHECK),
+        Verdict("three_trajectories", f"patient bootstrap ({len(boot)} resamples)", _outcome(boot_ks, k3),
+                "On resamples of patients BIC chose "
+                f"{_count_phrase(boot_ks, len(boot), 'resamples')}"
+                f" ({fmt_number(100 * float(np.mean(np.asarray(boot_ks) == k3)), 0)}% chose {k3}; more than half "
                 "needed). A resample repeats some patients exactly, which tends to favour more classes than the "
-                "data themselves support."),
+                "data themselves support.", null_result=_outcome(boot_ks, k3) != SUPPORTED),
     ]
 
 
 VERDICT_NAMES = ("specification", "starts", "bootstrap")
 
 
-def glued_text(results: TrajectorySensitivityResults) -> dict[str, str]:
+def glued_text(results: TrajectorySensitivityResults, finished: list[Verdict] | None = None) -> dict[str, str]:
     """Every number of the section's prose (names sens_trajectories_...)."""
     primary, boot, k3 = results.primary, results.resamples, results.published_k
     published = list(ta.published_shares().values())
@@ -313,6 +311,6 @@ def glued_text(results: TrajectorySensitivityResults) -> dict[str, str]:
             "sens_trajectories_boot_lcga_k5": f"{int((boot['lcga_k'] == max(TRAJECTORY_K_VALUES)).sum())} of {len(boot)}",
             "sens_trajectories_boot_not_admissible": f"{int((~boot['admissible'].astype(bool)).sum())} of {len(boot)}",
             "sens_trajectories_boot_gmm": f"{int((boot['chosen_model'] == 'gmm').sum())} of {len(boot)}"}
-    for name, verdict in zip(VERDICT_NAMES, verdicts(results)):
-        text[f"sens_trajectories_verdict_{name}"] = f"{verdict.outcome.capitalize()}: {verdict.sentence}"
+    for name, verdict in zip(VERDICT_NAMES, finished or verdicts(results)):
+        text[f"sens_trajectories_verdict_{name}"] = verdict_line(verdict)
     return text

@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+import numpy as np
 from joblib import Parallel, delayed, parallel_config
 from threadpoolctl import threadpool_limits
 
@@ -36,6 +37,12 @@ class ProgressBar:
         if done >= self.total:
             self.stream.write("\n")
         self.stream.flush()
+
+
+def task_seeds(seed: int, key: int, index: int, count: int = 1) -> list[int]:
+    """Integer seeds of one task, fixed by (seed, key, index) alone: task i draws the same numbers whatever the
+    number of tasks or workers. `key` keeps the streams of different kinds of task apart."""
+    return [int(s) for s in np.random.SeedSequence(seed, spawn_key=(key, index)).generate_state(count)]
 
 
 def _single_threaded(function: Callable, task):

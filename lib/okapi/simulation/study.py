@@ -33,7 +33,7 @@ from okapi.models.mediation import bootstrap_mediation
 from okapi.chapters.mediation import mediation_dataset
 from okapi.models.mixed_models import MixedModelFit, linear_combination
 from okapi.chapters.pain import canonical_order
-from okapi.simulation.engine import ProgressBar, map_in_processes
+from okapi.simulation.engine import ProgressBar, map_in_processes, task_seeds
 from okapi.models.trajectories.agreement import adjusted_rand_index
 from okapi.synthetic.cohort import simulate_cohort, simulate_patient_truth
 from okapi.synthetic.patients import CLASS_LABELS, class_shares
@@ -53,12 +53,6 @@ if BATCH_RANDOM != RANDOM_PART:
     raise RuntimeError("okapi.models.lmm_batch fits another random part than the chapters' mixed models")
 # spawn keys: replicates, pseudo-truth cohorts and population parts never share a random stream
 REPLICATE_KEY, PSEUDO_TRUTH_KEY, POPULATION_KEY = 0, 1, 2
-
-
-def _seeds(seed: int, key: int, index: int, count: int = 1) -> list[int]:
-    """Integer seeds of one task, fixed by (seed, key, index) alone: replicate i is the same cohort whatever the
-    number of replicates or workers."""
-    return [int(s) for s in np.random.SeedSequence(seed, spawn_key=(key, index)).generate_state(count)]
 
 
 def _fit_pain_model(long_df: pd.DataFrame, fixed: str) -> MixedModelFit:
@@ -129,7 +123,7 @@ def _ari(fit, true_class: pd.Series) -> float:
 
 def replicate_cohort(settings: SimulationStudySettings, index: int):
     """Replicate `index`'s synthetic cohort (with .truth) and its bootstrap seed."""
-    cohort_seed, boot_seed = _seeds(settings.seed, REPLICATE_KEY, index, 2)
+    cohort_seed, boot_seed = task_seeds(settings.seed, REPLICATE_KEY, index, 2)
     return simulate_cohort(settings.n_patients, cohort_seed, settings.generator_overrides), boot_seed
 
 
@@ -184,7 +178,7 @@ def paths_from_crossproducts(cross: np.ndarray) -> dict[str, float]:
 def _population_part(task: tuple[SimulationStudySettings, int, int]) -> dict:
     """Sums over one slice of the population's latent values (true slope, complete baseline depression, dose)."""
     settings, index, n = task
-    truth = simulate_patient_truth(n, _seeds(settings.seed, POPULATION_KEY, index)[0], settings.generator_overrides)
+    truth = simulate_patient_truth(n, task_seeds(settings.seed, POPULATION_KEY, index)[0], settings.generator_overrides)
     slope = truth["true_slope_per_month"].to_numpy()
     depressed = truth["depressed_baseline"].to_numpy(dtype=float)
     return {"n": float(n), "slope": float(slope.sum()), "n_depressed": float(depressed.sum()),
@@ -195,7 +189,7 @@ def _population_part(task: tuple[SimulationStudySettings, int, int]) -> dict:
 def _pseudo_truth_part(task: tuple[SimulationStudySettings, int, int]) -> dict:
     """The chapters' estimators on one large cohort (mediation: its cross-products, pooled over cohorts later)."""
     settings, index, n = task
-    synthetic = simulate_cohort(n, _seeds(settings.seed, PSEUDO_TRUTH_KEY, index)[0], settings.generator_overrides)
+    synthetic = simulate_cohort(n, task_seeds(settings.seed, PSEUDO_TRUTH_KEY, index)[0], settings.generator_overrides)
     cohort = as_cohort(synthetic)
     long_df = pain_long(cohort)
     linear, grouped = time_effect_fit(long_df), interaction_fit(long_df)

@@ -165,3 +165,37 @@ def one_quantity(first: tuple[str, str, str, str], second: tuple[str, str, str, 
              if a and b else "a CI is not symmetric around its estimate")
     return Check("one quantity?", f"{first[0]} {first[1]} ({first[2]} to {first[3]}) and {second[0]} {second[1]} "
                  f"({second[2]} to {second[3]})", found, CONSISTENT if shared else INCONSISTENT)
+
+
+def published_checks() -> list[Check]:
+    """Every check above that the printed figures allow (data/targets.csv), in the order of the papers' figures."""
+    from okapi.verdicts.ledger import printed_targets  # the printed text of each figure
+
+    t = printed_targets()
+
+    def v(target_id: str) -> str:
+        return t.loc[target_id, "value"]
+
+    def ci(target_id: str) -> tuple[str, str, str]:
+        return v(target_id), t.loc[target_id, "ci_low"], t.loc[target_id, "ci_high"]
+
+    n_patients = int(v("R1"))
+    checks = [percentage(int(v("R3a")), n_patients, v("R3b")), percentage(int(v("R3c")), n_patients, v("R3d"))]
+    for target_id in ("R4", "R8", "R11", "R12", "C4"):
+        checks.append(ci_symmetry(*ci(target_id)))
+    for target_id in ("R4", "R8", "R11", "R12"):
+        checks.append(p_from_ci(*ci(target_id), t.loc[target_id, "p_reported"]))
+    for mean_id, sd_id, n_id in (("C2a", "C2b", "C2c"), ("C3a", "C3b", "C3c")):
+        checks += [grim(v(mean_id), int(v(n_id))), grimmer(v(mean_id), v(sd_id), int(v(n_id)))]
+    for target_id in ("R9", "R10"):
+        checks.append(n_from_r_and_p(v(target_id), t.loc[target_id, "p_reported"], n_patients)[0])
+    checks.append(one_quantity(("R8", *ci("R8")), ("R11", *ci("R11"))))
+    return checks
+
+
+def checks_table(checks: list[Check]) -> "pd.DataFrame":
+    import pandas as pd
+
+    return pd.DataFrame([{"Check": c.check, "Published figures": c.figures.replace("-", "\u2212"),
+                          "What the arithmetic gives": c.found.replace("-", "\u2212"), "Verdict": c.verdict}
+                         for c in checks])

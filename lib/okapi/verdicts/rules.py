@@ -29,6 +29,9 @@ from okapi.verdicts.consistency import p_interval, rounding_interval
 Z_975 = stats.norm.ppf(0.975)
 P_CLAIM_THRESHOLD = Z_975 * math.sqrt(2)
 REPRODUCED, NOT_REPRODUCED, NOT_ESTIMABLE = "reproduced", "not reproduced", "not estimable"
+# The vocabulary of a conclusion (a published statement, or a conclusion under a sensitivity analysis): "not
+# assessable" is what a null result from an analysis without the power to see the effect says; it is not "contradicted".
+SUPPORTED, NOT_ASSESSABLE, CONTRADICTED = "supported", "not assessable", "contradicted"
 
 
 @dataclass(frozen=True)
@@ -38,14 +41,18 @@ class Rule:
     text: str  # the rule in words
 
 
+# Each rule's text completes "A figure is reproduced when ...".
 ESTIMATE = Rule("estimate", "estimates compatible",
-                "reproduced when the difference between the reproduced and the published estimate is less than 1.96 "
-                "times the square root of the sum of their squared standard errors (the published SE from its 95% CI, "
-                "or from its rounding when no CI was printed)")
+                "the difference between the reproduced and the published estimate is less than 1.96 times the square "
+                "root of the sum of their squared standard errors (the published SE from its 95% CI, or from its "
+                "rounding when no CI was printed)")
 P_CLAIM = Rule("p-claim", "P values compatible",
-               "reproduced when the reproduced test statistic, as a signed normal score, lies within 1.96 x sqrt(2) "
-               "of some score the printed P value stands for (with the published direction)")
-EXACT = Rule("exact", "design constant equal", "reproduced when equal: a count fixed by the design, not estimated")
+               "the reproduced test statistic, as a signed normal score z = sign x Phi^-1(1 - P / 2), lies within "
+               "1.96 x sqrt(2) of some score the printed P value stands for, in the published direction (each score "
+               "is a draw with unit variance, so two studies of one design differ by less than that 95% of the time)")
+EXACT = Rule("exact", "design constant equal",
+             "it equals the published value; this applies to counts fixed by the design (the number of patients "
+             "analysed), not estimated")
 RULES = {rule.key: rule for rule in (ESTIMATE, P_CLAIM, EXACT)}
 
 
@@ -98,3 +105,52 @@ def judge_p_claim(printed_p: str, published_sign: float, reproduced_p: float, re
 
 def judge_exact(published: float, estimate: float) -> str:
     return REPRODUCED if estimate == published else NOT_REPRODUCED
+
+
+# --- The deviation each rule should detect (its power is measured against it) -----------------------------------------
+@dataclass(frozen=True)
+class Deviation:
+    size: float  # in the figure's own unit, added to the truth
+    reason: str
+
+
+def _each(ids: str, size: float, reason: str) -> dict[str, Deviation]:
+    return {target_id: Deviation(size, reason) for target_id in ids.split()}
+
+
+DEVIATIONS: dict[str, Deviation] = {
+    **_each("R2a", 3.0, "3 years of mean age: a different population"),
+    **_each("R2b", 2.0, "2 years of age SD"),
+    **_each("R3b R3d", 5.0, "5 percentage points of a share"),
+    **_each("R3a R3c C2c C3c C7a C7b", 0.1, "10% of the published count"),
+    **_each("R5a R5c R6a R6c", 3.0, "3 points of an SF-12 summary score, about its minimal important difference"),
+    **_each("R5b R5d R6b R6d", 2.0, "2 points of an SF-12 SD"),
+    **_each("C2a C3a", 0.5, "half an NPRS point, half the usual minimal important change"),
+    **_each("C2b C3b", 0.3, "0.3 NPRS points of an SD"),
+    **_each("R4 C4", 0.2, "a standardised change of 0.2, Cohen's small effect"),
+    **_each("R8", 0.04, "an interaction of the published size (a truth of 0 when it is the published -0.04)"),
+    **_each("R9 R10", 0.15, "a correlation 0.15 away"),
+    **_each("R11", 0.03, "a path of the published size (a truth of 0)"),
+    **_each("R12", 0.01, "0.01 NPRS points a month per gram, the published CI's half-width"),
+    **_each("R13", 50.0, "50 percentage points of the share mediated"),
+    **_each("C5a C5b C5c", 10.0, "10 percentage points of a group's share"),
+}
+RELATIVE = {"R3a", "R3c", "C2c", "C3c", "C7a", "C7b"}  # deviations given as a fraction of the published value
+P_CLAIM_EFFECT = stats.norm.isf(0.025) + stats.norm.isf(0.2)  # the score of an effect seen with 80% power at 5%
+
+
+def deviation(target_id: str, published: float) -> tuple[float, str]:
+    """The deviation (in the figure's unit) against which a rule's power is measured, and why that size."""
+    found = DEVIATIONS.get(target_id)
+    if found is None:
+        return math.nan, ""
+    size = found.size * abs(published) if target_id in RELATIVE else found.size
+    return size, found.reason
+
+
+def p_claim_alternative(printed_p: str) -> tuple[float, str]:
+    """The expected signed score a P claim's power is measured against: no effect (score 0) for a claimed
+    significant result, an effect seen with 80% power for a claimed non-significant one."""
+    if p_interval(printed_p).high <= 0.05:
+        return 0.0, "no effect (a truth of 0)"
+    return P_CLAIM_EFFECT, "an effect a study of this size sees with 80% power"

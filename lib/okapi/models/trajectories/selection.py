@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from okapi.plan import (TRAJECTORY_DEGREE, TRAJECTORY_FINAL, TRAJECTORY_K_VALUES, TRAJECTORY_MIN_AVERAGE_POSTERIOR,
-                        TRAJECTORY_MIN_CLASS_SHARE, TRAJECTORY_MIN_RELATIVE_ENTROPY, TRAJECTORY_SEED,
-                        TRAJECTORY_STARTS)
+                        TRAJECTORY_MIN_CLASS_SHARE, TRAJECTORY_MIN_OCC, TRAJECTORY_MIN_RELATIVE_ENTROPY,
+                        TRAJECTORY_SEED, TRAJECTORY_STARTS)
 
 from .censored import fit_censored_trajectory_model
 from .em import prepare_trajectory_data
@@ -39,10 +39,20 @@ def average_posterior_probability(posterior: np.ndarray) -> np.ndarray:
     return out
 
 
+def odds_of_correct_classification(posterior: np.ndarray) -> np.ndarray:
+    """Nagin's OCC per class: the odds of the class's average posterior over the odds of its share (about 1 = no
+    better than chance assignment; Nagin asks for at least 5)."""
+    appa = average_posterior_probability(posterior)
+    share = posterior.mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (appa / (1 - appa)) / (share / (1 - share))
+
+
 def summarise_fit(fit: TrajectoryFit) -> dict:
     """One row of the fit table."""
     shares = fit.posterior.mean(axis=0)
     appa = average_posterior_probability(fit.posterior)
+    occ = odds_of_correct_classification(fit.posterior) if fit.n_classes > 1 else np.array([np.inf])
     minus_2ll = -2.0 * fit.log_likelihood
     return {
         "n_classes": fit.n_classes,
@@ -54,6 +64,7 @@ def summarise_fit(fit: TrajectoryFit) -> dict:
         "relative_entropy": relative_entropy(fit.posterior),
         "min_average_posterior": float(np.min(appa)) if not np.isnan(appa).any() else float("nan"),
         "average_posterior_by_class": " / ".join(f"{a:.3f}" for a in appa),
+        "min_odds_correct": float(np.min(occ)) if not np.isnan(occ).any() else float("nan"),
         "class_shares": " / ".join(f"{s:.3f}" for s in shares),
         "smallest_class_share": float(shares.min()),
         "n_patients": fit.n_patients,
@@ -92,44 +103,53 @@ def fit_trajectory_grid(long_df: pd.DataFrame, k_values=TRAJECTORY_K_VALUES, deg
     return table, fits
 
 
-def failed_rules(row) -> list[str]:
-    failed = []
-    if row["n_classes"] > 1 and not row["relative_entropy"] > TRAJECTORY_MIN_RELATIVE_ENTROPY:
-        failed.append(f"relative entropy {row['relative_entropy']:.3f} <= {TRAJECTORY_MIN_RELATIVE_ENTROPY}")
-    if not row["min_average_posterior"] > TRAJECTORY_MIN_AVERAGE_POSTERIOR:
-        failed.append(f"a class has average posterior probability {row['min_average_posterior']:.3f}"
-                      f" <= {TRAJECTORY_MIN_AVERAGE_POSTERIOR}")
-    if not row["smallest_class_share"] >= TRAJECTORY_MIN_CLASS_SHARE:
-        failed.append(f"smallest class {100 * row['smallest_class_share']:.1f}% < {100 * TRAJECTORY_MIN_CLASS_SHARE:.0f}%")
+def estimation_problems(row) -> list[str]:
+    """Why a solution cannot be used at all (these set it aside): EM did not converge, the solution is degenerate, or
+    its best log-likelihood was found by one start only (it may not be the maximum)."""
+    problems = []
     if row["n_classes"] > 1 and not row["best_replicated"]:
-        failed.append("best log-likelihood found by only one start")
+        problems.append("best log-likelihood found by only one start")
     if not row["converged"]:
-        failed.append("EM did not converge within its iteration limit")
+        problems.append("EM did not converge within its iteration limit")
     if row["degenerate"]:
-        failed.append("degenerate solution (empty class or zero variance)")
-    return failed
+        problems.append("degenerate solution (empty class or zero variance)")
+    return problems
+
+
+def adequacy_problems(row) -> list[str]:
+    """Nagin's adequacy diagnostics that a solution misses: reported beside it, never a veto on BIC's choice."""
+    problems = []
+    if not row["min_average_posterior"] >= TRAJECTORY_MIN_AVERAGE_POSTERIOR:
+        problems.append(f"a group's average posterior probability {row['min_average_posterior']:.3f} < "
+                        f"{TRAJECTORY_MIN_AVERAGE_POSTERIOR}")
+    if row["n_classes"] > 1 and not row["min_odds_correct"] >= TRAJECTORY_MIN_OCC:
+        problems.append(f"a group's odds of correct classification {row['min_odds_correct']:.1f} < "
+                        f"{TRAJECTORY_MIN_OCC:g}")
+    if not row["smallest_class_share"] >= TRAJECTORY_MIN_CLASS_SHARE:
+        problems.append(f"smallest group {100 * row['smallest_class_share']:.1f}% < "
+                        f"{100 * TRAJECTORY_MIN_CLASS_SHARE:.0f}%")
+    if row["n_classes"] > 1 and not row["relative_entropy"] >= TRAJECTORY_MIN_RELATIVE_ENTROPY:
+        problems.append(f"relative entropy {row['relative_entropy']:.3f} < {TRAJECTORY_MIN_RELATIVE_ENTROPY}")
+    return problems
 
 
 def choose_number_of_classes(fit_table: pd.DataFrame, criterion: str = "bic"):
-    """Lowest BIC among admissible solutions; returns (K, plain-language reason).
-
-    Admissible: relative entropy > 0.7 (K > 1), average posterior probability > 0.7 in every class, smallest
-    class >= 5 %, best log-likelihood replicated by at least two starts (K > 1), EM converged, not degenerate.
-    """
+    """Nagin's group-based rule: the K with the lowest BIC (N = patients) among the solutions that could be estimated
+    (converged, not degenerate, best log-likelihood replicated); returns (K, plain-language reason). The adequacy
+    diagnostics (adequacy_problems) are reported for the chosen K, not used to overrule BIC."""
     if fit_table.empty:
         raise ValueError("empty fit table")
-    rejected = {int(row["n_classes"]): failed_rules(row) for _, row in fit_table.iterrows()}
-    admissible = fit_table[[not rejected[int(k)] for k in fit_table["n_classes"]]]
-    best_overall = int(fit_table.loc[fit_table[criterion].idxmin(), "n_classes"])
-    if admissible.empty:
-        return best_overall, (f"No solution met every rule; K = {best_overall} has the lowest {criterion.upper()} "
-                              "and is reported with that caveat.")
-    chosen = int(admissible.loc[admissible[criterion].idxmin(), "n_classes"])
-    reason = f"K = {chosen} has the lowest {criterion.upper()} among the solutions that meet every rule"
-    if chosen != best_overall:
-        reason += (f"; K = {best_overall} had a lower {criterion.upper()} but was set aside: "
-                   + "; ".join(rejected[best_overall]))
-    others = [f"K = {k}: " + "; ".join(r) for k, r in rejected.items() if r and k != best_overall]
-    if others:
-        reason += ". Also set aside: " + " | ".join(others)
+    set_aside = {int(row["n_classes"]): estimation_problems(row) for _, row in fit_table.iterrows()}
+    usable = fit_table[[not set_aside[int(k)] for k in fit_table["n_classes"]]]
+    if usable.empty:
+        best = int(fit_table.loc[fit_table[criterion].idxmin(), "n_classes"])
+        return best, (f"No solution could be estimated cleanly; K = {best} has the lowest {criterion.upper()} and is "
+                      "reported with that caveat.")
+    chosen = int(usable.loc[usable[criterion].idxmin(), "n_classes"])
+    reason = f"K = {chosen} has the lowest {criterion.upper()}"
+    aside = [f"K = {k}: " + "; ".join(r) for k, r in set_aside.items() if r]
+    if aside:
+        reason += " among the solutions that could be estimated (set aside: " + " | ".join(aside) + ")"
+    adequacy = adequacy_problems(fit_table.set_index("n_classes").loc[chosen].to_dict() | {"n_classes": chosen})
+    reason += (". Its adequacy diagnostics: " + ("all met" if not adequacy else "; ".join(adequacy)))
     return chosen, reason + "."
