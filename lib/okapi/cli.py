@@ -23,6 +23,25 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--out", required=True, help="output folder")
     simulate.add_argument("--force", action="store_true", help="overwrite existing cohort files in --out")
 
+    importer = sub.add_parser(
+        "import", help="convert a Stata, SAS, SPSS, Excel or CSV extract into the codebook's schema via a mapping",
+        description="Read SOURCE files as the data holder keeps them and write patients.csv, visits.csv, "
+                    "ketamine.csv and SHA256SUMS in the codebook's schema, as the mapping says. Nothing is written "
+                    "unless the result passes `okapi validate`. Exit codes: 0 done; 1 the result breaks a codebook "
+                    "rule; 2 usage; 3 a source cannot be read; 4 the mapping is malformed; 5 unknown source, sheet "
+                    "or column; 6 a value without recode; 7 a date that does not parse; 8 a duplicated (month) "
+                    "column; 9 a value not of the codebook type; 10 --out inside a source's folder; 11 an extract "
+                    "already in --out (use --force).")
+    importer.add_argument("sources", nargs="*", metavar="SOURCE",
+                          help=".csv/.txt, .xlsx, .dta, .sav, .sas7bdat or .xpt file(s)")
+    importer.add_argument("--mapping", required=True,
+                          help="the mapping file (TOML); with --template, where to write it")
+    importer.add_argument("--out", help="folder for the extract (outside the sources' folders)")
+    importer.add_argument("--template", action="store_true",
+                          help="write a mapping skeleton from the codebook (listing the SOURCE files' columns)")
+    importer.add_argument("--dry-run", action="store_true", help="read, convert and check; write nothing")
+    importer.add_argument("--force", action="store_true", help="replace an existing extract (or template)")
+
     analyze = sub.add_parser("analyze", help="run every analysis of the book and write the reproduction ledger")
     analyze.add_argument("path", help="folder holding patients.csv, visits.csv, ketamine.csv")
     analyze.add_argument("--out", required=True, help="JSON file for the ledger (id, estimate, CI, P, verdict)")
@@ -49,6 +68,17 @@ def main(argv=None) -> int:
         from okapi.synthetic.cohort import run_simulate_command
 
         return run_simulate_command(seed=args.seed, n=args.n, out=args.out, force=args.force)
+    if args.command == "import":
+        from pathlib import Path
+
+        from okapi.data.import_command import run_import, write_template
+
+        sources = [Path(source) for source in args.sources]
+        if args.template:
+            return write_template(Path(args.mapping), sources, args.force)
+        if not sources:
+            parser.error("import: give at least one SOURCE file (or --template)")
+        return run_import(sources, Path(args.mapping), Path(args.out) if args.out else None, args.dry_run, args.force)
     if args.command == "analyze":
         from okapi.chapters.registry import run_analyze_command
 
