@@ -1,4 +1,4 @@
-"""Command line: `python -m okapi {validate,simulate,...}`.
+"""Command line: `python -m okapi {validate,import,simulate,analyze,disclosure-scan,...}`.
 
 Each sub-command is a thin wrapper; the work is done by the same library functions the chapters call.
 """
@@ -42,6 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--dry-run", action="store_true", help="read, convert and check; write nothing")
     importer.add_argument("--force", action="store_true", help="replace an existing extract (or template)")
 
+    scan = sub.add_parser(
+        "disclosure-scan", help="check a built book (HTML) and ledger JSON for disclosive outputs of a real extract",
+        description="The output check a secure research environment does before release: counts below 5 (and "
+                    "differences of shown counts that recover one), minima and maxima, patient-level rows, figures "
+                    "that draw patients one by one. Exit codes: 0 no finding; 1 findings (printed with file, place "
+                    "and kind, never the value); 2 nothing to scan.")
+    scan.add_argument("build_dir", help="the built HTML folder (e.g. _build/extract-book/_build/html)")
+    scan.add_argument("--ledger", help="a ledger JSON written by `okapi analyze` (those beside the HTML are scanned "
+                                       "anyway)")
+    scan.add_argument("--extract", help="the extract whose patient identifiers are searched for (default with "
+                                        "--real-only: OKAPI_DATA_DIR)")
+    scan.add_argument("--notebooks", help="the book folder: its executed notebooks' figures are checked too")
+    scan.add_argument("--real-only", action="store_true",
+                      help="scan only when OKAPI_DATA_DIR names a real extract (the Makefile's book target)")
+
     analyze = sub.add_parser("analyze", help="run every analysis of the book and write the reproduction ledger")
     analyze.add_argument("path", help="folder holding patients.csv, visits.csv, ketamine.csv")
     analyze.add_argument("--out", required=True, help="JSON file for the ledger (id, estimate, CI, P, verdict)")
@@ -79,6 +94,10 @@ def main(argv=None) -> int:
         if not sources:
             parser.error("import: give at least one SOURCE file (or --template)")
         return run_import(sources, Path(args.mapping), Path(args.out) if args.out else None, args.dry_run, args.force)
+    if args.command == "disclosure-scan":
+        from okapi.book.disclosure_scan import run_disclosure_scan_command
+
+        return run_disclosure_scan_command(args.build_dir, args.ledger, args.extract, args.notebooks, args.real_only)
     if args.command == "analyze":
         from okapi.chapters.registry import run_analyze_command
 
