@@ -261,3 +261,14 @@ def test_the_template_lists_every_codebook_variable_and_refuses_to_run_unfilled(
     code, output = run(capsys, [sources[1]], template, out)
     assert code == EXIT_CODES["bad_mapping"]
     assert output.count("not filled in") == sum(len(codebook.columns(f)) for f in paths.COHORT_FILES)
+
+
+def test_the_readme_example_mapping_is_accepted(tmp_path):
+    # The README's worked mapping is what a data holder copies first: it must be a complete, valid mapping.
+    from okapi.data.mapping import load_mapping
+
+    readme = (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    example = tmp_path / "readme.toml"
+    example.write_text(readme.split("```toml\n", 1)[1].split("```", 1)[0], encoding="utf-8")
+    mapping = load_mapping(example, load_codebook())
+    assert mapping.tables["visits"].layout == "wide" and mapping.tables["ketamine"].variables["dose_mg"].unit == "g"
