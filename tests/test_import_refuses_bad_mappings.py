@@ -245,6 +245,11 @@ def test_a_dry_run_writes_nothing(holder, capsys):
     code, output = run(capsys, *holder, "--dry-run")
     assert code == 0 and "Dry run" in output and "Reconciliation" in output
     assert not holder[2].exists()
+    holder[2].mkdir()
+    (holder[2] / "patients.csv").write_text("an earlier extract\n")
+    code, output = run(capsys, *holder, "--dry-run")  # beside an existing extract: checked, left alone
+    assert code == 0 and [p.name for p in holder[2].iterdir()] == ["patients.csv"]
+    assert (holder[2] / "patients.csv").read_text() == "an earlier extract\n"
 
 
 def test_the_template_lists_every_codebook_variable_and_refuses_to_run_unfilled(holder, tmp_path, capsys):

@@ -189,7 +189,7 @@ def run_import(sources: list[Path], mapping_path: Path, out: Path | None, dry_ru
         if out is None and not dry_run:
             raise ImportFailed([ImportProblem("usage", "--out FOLDER is required (or --dry-run)")])
         if out is not None:
-            check_output(out, sources, force)
+            check_output(out, sources, force or dry_run)  # a dry run replaces nothing: an existing extract may stay
         tables = read_sources(mapping, sources)
         built, problems = build_extract(mapping, tables, codebook)
         if problems:

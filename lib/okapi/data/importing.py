@@ -71,7 +71,8 @@ def _column_problems(spec: VariableSpec, column: str, source: SourceTable, table
                                              "rename one", source, column)]
     if spec.value_labels and column not in source.value_labels:
         return [_problem("bad_mapping", f"{spec.variable}: value_labels = true, but this column carries no value "
-                                        "labels in the source (only Stata, SPSS and SAS files can)", source, column)]
+                                        "labels in the source (Stata and SPSS files can; SAS formats live in a "
+                                        "catalog file, not read here: use recode)", source, column)]
     return []
 
 
