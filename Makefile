@@ -30,6 +30,9 @@ BOOK_DIR = $(shell $(BIN)/python -m okapi.book.notebooks book-dir)
 book: $(READY)
 	$(BIN)/python -m okapi.book.notebooks regenerate
 	$(BIN)/jupyter-book build $(BOOK_DIR) $(JB_STRICT)
+	@# On a real extract (OKAPI_DATA_DIR), the built pages, the ledger and the notebooks' figures are checked as a
+	@# secure research environment checks outputs before release; a finding fails the build (no-op otherwise).
+	$(BIN)/python -m okapi disclosure-scan $(BOOK_DIR)/_build/html --real-only --notebooks $(BOOK_DIR)
 
 ## outputs: re-execute every chapter from scratch and store its outputs
 outputs: $(READY)

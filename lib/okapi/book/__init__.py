@@ -7,5 +7,7 @@ nothing of the analyses.
 - `theme`: the book's one figure theme (seaborn), applied by an explicit call;
 - `settings`: a chapter's parameters cell read into frozen settings that refuse unknown names;
 - `notebooks`: re-executes chapters, stamps their input fingerprints, reruns with other parameters;
-- `sphinx_ext`, `buildinfo`: build-time extras (commit, downloads, published JSON) and the reproducing page's facts.
+- `sphinx_ext`, `buildinfo`: build-time extras (commit, downloads, published JSON) and the reproducing page's facts;
+- `disclosure_scan`, `disclosure_rules`: `okapi disclosure-scan`, the output check of a real-data build (small and
+  recoverable counts, minima and maxima, patient-level rows and figures) in the built HTML and the ledger JSON.
 """

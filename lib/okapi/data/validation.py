@@ -28,7 +28,7 @@ from okapi.data.validation_rules import (
                                          check_header,
                                          )
 
-__all__ = ["Problem", "ValidationReport", "CheckedExtract", "inspect_extract", "validate_extract",
+__all__ = ["Problem", "ValidationReport", "CheckedExtract", "inspect_extract", "inspect_contents", "validate_extract",
            "format_report", "run_validate_command"]
 
 OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
@@ -71,6 +71,10 @@ def _parse_file(path: Path, name: str) -> tuple[ParsedFile | None, list[Problem]
         raw = path.read_bytes()
     except OSError as error:
         return None, [_unreadable(name, "cannot_open", f"cannot be opened ({error.strerror})")]
+    return _parse_bytes(raw, name)
+
+
+def _parse_bytes(raw: bytes, name: str) -> tuple[ParsedFile | None, list[Problem]]:
     if not raw.strip():
         return None, [_unreadable(name, "empty_file", "the file is empty (0 bytes or blank): no header, no rows")]
     try:
@@ -142,9 +146,28 @@ def inspect_extract(path, codebook: Codebook | None = None) -> CheckedExtract:
     path = Path(path)
     report = ValidationReport(str(path))
     targets, report.problems = _targets(path, codebook)
+    checked = _check_files(report, {name: (lambda p=file_path, n=name: _parse_file(p, n))
+                                    for name, file_path in targets.items()}, codebook)
+    if path.is_file():
+        report.notes = ["one file checked alone: the rules linking it to the other files were not checked"]
+    return checked
+
+
+def inspect_contents(contents: dict[str, bytes], label: str, codebook: Codebook | None = None) -> CheckedExtract:
+    """The same checks on the three files' bytes before they are written (`okapi import` checks what it would write,
+    so that nothing invalid reaches the disk)."""
+    codebook = codebook or load_codebook()
+    report = ValidationReport(label)
+    report.problems = [_unreadable(name, "file_missing", "not produced") for name in codebook.file_names
+                       if name not in contents]
+    return _check_files(report, {name: (lambda raw=raw, n=name: _parse_bytes(raw, n))
+                                 for name, raw in contents.items()}, codebook)
+
+
+def _check_files(report: ValidationReport, parsers: dict, codebook: Codebook) -> CheckedExtract:
     files = {}
-    for name, file_path in targets.items():
-        parsed, problems = _parse_file(file_path, name)
+    for name, parse in parsers.items():
+        parsed, problems = parse()
         report.problems.extend(problems)
         if parsed is None:
             continue
@@ -154,8 +177,6 @@ def inspect_extract(path, codebook: Codebook | None = None) -> CheckedExtract:
         files[name] = parsed
     cross, report.notes = check_across_rows_and_files(files, codebook)
     report.problems.extend(cross)
-    if path.is_file():
-        report.notes = ["one file checked alone: the rules linking it to the other files were not checked"]
     return CheckedExtract(report, files)
 
 
