@@ -9,6 +9,8 @@
   names a figure's image file by the SHA-256 of its bytes, so the stored outputs give the image -> alt text map.
 - MathJax is served from the book itself (`_static/mathjax/`, where _config.yml's `mathjax_path` points), copied from
   the npm package `make` installs: formulas render offline, from file://, and no page asks a CDN for anything.
+- Accessibility fixes the browser test's axe-core gate asked for: two theme components overridden from `templates/`
+  (each file says what it changes), and bibliography entries given the ARIA role their list requires.
 """
 
 import base64
@@ -33,6 +35,7 @@ MATHJAX_STATIC = "mathjax"  # under _static; _config.yml's mathjax_path is mathj
 # package (SVG output, "full" bundles) are not copied.
 MATHJAX_PARTS = ("es5/tex-mml-chtml.js", "es5/input/tex/extensions", "es5/output/chtml", "es5/ui", "es5/a11y",
                  "es5/sre", "LICENSE")
+TEMPLATES_DIR = Path(__file__).with_name("templates")
 PAPER_PDF_NAME = "okapi-paper.pdf"
 LATEX_PDF = paths.REPO_ROOT / "_build" / "latex" / PAPER_PDF_NAME
 
@@ -41,6 +44,18 @@ def _add_build_substitutions(app, config):
     substitutions = dict(getattr(config, "myst_substitutions", {}) or {})
     substitutions["build_commit"] = git_commit()
     config.myst_substitutions = substitutions
+
+
+def _use_own_templates(app, config):
+    """The book's templates first, before the themes' components (which the themes append to templates_path)."""
+    config.templates_path = [str(TEMPLATES_DIR), *config.templates_path]
+
+
+def _fix_bibliography_roles(app, pagename, templatename, context, doctree):
+    """docutils gives each citation the role doc-biblioentry inside a div with role list; ARIA 1.3 deprecates that
+    role, so the list has no list items (axe-core: aria-required-children, critical). Each entry becomes a listitem."""
+    if "body" in context:
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
 
 
 def _paired_source(app, pagename):
@@ -154,6 +169,8 @@ def _set_alt_texts(app, doctree, docname):
 def setup(app):
     app.connect("doctree-resolved", _set_alt_texts)
     app.connect("config-inited", _add_build_substitutions)
+    app.connect("config-inited", _use_own_templates)
+    app.connect("html-page-context", _fix_bibliography_roles)
     app.connect("builder-inited", _require_mathjax)
     app.connect("html-page-context", _extend_download_menu, priority=600)
     app.connect("build-finished", _copy_downloads)
