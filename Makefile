@@ -11,7 +11,7 @@ JB_STRICT := -W -n --keep-going
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .DEFAULT_GOAL := book
-.PHONY: help book outputs status test test-fast r-results pdf data lock clean
+.PHONY: help book outputs status review test test-fast r-results pdf data lock clean
 
 # Browser-side files pinned in tools/node/package-lock.json: MathJax (copied into the book's _static by the build, so
 # formulas render offline and from file://) and axe-core (the accessibility checks of the browser tests).
@@ -51,6 +51,10 @@ outputs: $(READY)
 ## status: which stored chapter outputs are stale, and why
 status: $(READY)
 	$(BIN)/python -m okapi.book.notebooks status
+
+## review: rerun every chapter from scratch in a scratch copy and compare each output with the published book
+review: $(READY)
+	$(BIN)/python -m okapi.book.review run
 
 ## test: library tests, R reference checks, and a fresh re-execution of every chapter compared with what is published
 test: $(READY) $(NODE_READY)

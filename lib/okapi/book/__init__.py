@@ -7,5 +7,8 @@ nothing of the analyses.
 - `theme`: the book's one figure theme (seaborn), applied by an explicit call;
 - `settings`: a chapter's parameters cell read into frozen settings that refuse unknown names;
 - `notebooks`: re-executes chapters, stamps their input fingerprints, reruns with other parameters;
-- `sphinx_ext`, `buildinfo`: build-time extras (commit, downloads, published JSON) and the reproducing page's facts.
+- `sphinx_ext`, `buildinfo`: build-time extras (commit, downloads, published JSON, MathJax served locally,
+  accessibility fixes) and the reproducing page's facts;
+- `review`, `review_outputs`, `review_html`: `make review`, a rerun of every chapter in a scratch copy compared output
+  by output (text exactly, figures as images) with the published notebooks.
 """
