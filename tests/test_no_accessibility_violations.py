@@ -25,7 +25,8 @@ axe.run(document, {resultTypes: ['violations']}).then(
   (error) => done({version: axe.version, error: String(error)}));
 """
 # The images of the page's own content (the theme's logos and buttons are checked by axe alone).
-CONTENT_IMAGES = "return [...document.querySelectorAll('article.bd-article img')].map((img) => [img.getAttribute('src'), img.getAttribute('alt')]);"
+CONTENT_IMAGES = ("return [...document.querySelectorAll('article.bd-article img')]"
+                  ".map((img) => [img.getAttribute('src'), img.getAttribute('alt')]);")
 # A file name or path: one "word" holding a slash or an image extension, or a bare digest (MyST-NB's image names).
 PATH_LIKE = re.compile(r"^\S*([/\\]|\.(png|jpe?g|svg|gif|pdf|webp))\S*$|^[0-9a-f]{32,}$", re.I)
 

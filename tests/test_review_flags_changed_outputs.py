@@ -1,7 +1,7 @@
 # Guards against a review that cannot see a change: `make review` compares a fresh rerun of every chapter with the
 # published notebooks, and a comparison that skipped glued values, table cells or figures would call any rerun
 # "reproduced". Copies of two small stored notebooks are compared untouched (must pass), then with a glued number and a
-# table cell changed, or a figure redrawn (must fail, name what changed, exit non-zero); one real rerun runs in a scratch copy.
+# table cell changed, or a figure redrawn (must fail, name what changed, exit non-zero); one chapter is really rerun.
 import base64
 import html
 import hashlib

@@ -85,7 +85,7 @@ class Browser:
         self._call("POST", f"{self._session}/url", {"url": url})
 
     def settle(self) -> str | None:
-        """Wait until MathJax (when the page loads it) has typeset and the fonts have loaded; MathJax's error or None."""
+        """Wait until MathJax (if the page loads it) has typeset and the fonts have loaded; MathJax's error or None."""
         return self.run_async(SETTLE)
 
     def run(self, script: str, *args):

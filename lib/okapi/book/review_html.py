@@ -38,10 +38,11 @@ def _page_summary(page: dict) -> str:
     counts = " / ".join(str(sum(f["status"] == word for f in figures)) for word in ("equal", "close", "different"))
     different = sum(item["status"] != "equal" for item in page["texts"])
     result = "failed to run" if page["error"] else ("reproduced" if page["reproduced"] else "differs")
+    css = "equal" if page["reproduced"] else "different"
     seconds = "" if page["seconds"] is None else f"{page['seconds']:.1f}"
     return (f"<tr><td><a href=\"#{_e(page['page'])}\">{_e(page['page'])}</a></td><td>{seconds}</td>"
             f"<td>{len(page['texts'])}</td><td>{different}</td><td>{counts}</td>"
-            f"<td><span class=\"status-{'equal' if page['reproduced'] else 'different'}\">{_e(result)}</span></td></tr>")
+            f"<td><span class=\"status-{css}\">{_e(result)}</span></td></tr>")
 
 
 def _figure_pair(figure: dict) -> str:
