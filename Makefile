@@ -11,7 +11,12 @@ JB_STRICT := -W -n --keep-going
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .DEFAULT_GOAL := book
-.PHONY: help book outputs status test test-fast r-results pdf data lock clean
+.PHONY: help book outputs status review test test-fast r-results pdf data lock clean
+
+# Browser-side files pinned in tools/node/package-lock.json: MathJax (copied into the book's _static by the build, so
+# formulas render offline and from file://) and axe-core (the accessibility checks of the browser tests).
+NODE_DIR := _build/node
+NODE_READY := $(NODE_DIR)/.ready
 
 $(READY): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: install Python 3.11 (Debian: apt-get install python3 python3-venv)" >&2; exit 1; }
@@ -22,12 +27,20 @@ $(READY): requirements.txt pyproject.toml
 	$(BIN)/python -m pip check
 	touch $@
 
+$(NODE_READY): tools/node/package.json tools/node/package-lock.json
+	tools/system-deps.sh --required node
+	mkdir -p $(NODE_DIR)
+	cp tools/node/package.json tools/node/package-lock.json $(NODE_DIR)/
+	@# npm ci installs exactly the lock (versions and integrity hashes) and nothing else.
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 # The folder the book is built from: the repository, or (with OKAPI_DATA_DIR set) a git-ignored copy in
 # _build/extract-book, so that real-data outputs never land in the committed notebooks.
 BOOK_DIR = $(shell $(BIN)/python -m okapi.book.notebooks book-dir)
 
 ## book: re-execute the chapters whose inputs changed, then build the HTML book in _build/html
-book: $(READY)
+book: $(READY) $(NODE_READY)
 	$(BIN)/python -m okapi.book.notebooks regenerate
 	$(BIN)/jupyter-book build $(BOOK_DIR) $(JB_STRICT)
 	@# On a real extract (OKAPI_DATA_DIR), the built pages, the ledger and the notebooks' figures are checked as a
@@ -42,8 +55,12 @@ outputs: $(READY)
 status: $(READY)
 	$(BIN)/python -m okapi.book.notebooks status
 
+## review: rerun every chapter from scratch in a scratch copy and compare each output with the published book
+review: $(READY)
+	$(BIN)/python -m okapi.book.review run
+
 ## test: library tests, R reference checks, and a fresh re-execution of every chapter compared with what is published
-test: $(READY)
+test: $(READY) $(NODE_READY)
 	tools/system-deps.sh r tex pdftools browser
 	$(BIN)/python -m pytest $(NBVAL) tests index.ipynb chapters
 
@@ -57,7 +74,7 @@ r-results: $(READY)
 	OKAPI_FREEZE_R=1 $(BIN)/python -m pytest -m r tests
 
 ## pdf: the paper through LaTeX (xelatex) in _build/latex/okapi-paper.pdf (installs TeX when run as root)
-pdf: $(READY)
+pdf: $(READY) $(NODE_READY)
 	tools/system-deps.sh --required tex
 	$(BIN)/python -m okapi.book.notebooks regenerate
 	@# LaTeX's auxiliary files from an earlier build can break the next one: start clean (it takes seconds).

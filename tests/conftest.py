@@ -1,5 +1,6 @@
 # Fails early, with the command to run, when the tests are started from a Python that lacks the project's set-up; and
-# builds the book once per test session (one HTML build, one PDF build) for every test that checks what it shows.
+# builds the book once per test session (one HTML build, one PDF build) for every test that checks what it shows, with
+# one headless Chromium for every test that looks at a page.
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ except ModuleNotFoundError as missing:
     ) from None
 
 from okapi import paths
+from support import chromium
 
 JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
 # The Makefile's flags: any warning (blank glued number, broken reference) fails the build.
@@ -35,6 +37,25 @@ def html_book(tmp_path_factory) -> Path:
     result = build_book("html", output)
     assert result.returncode == 0, "HTML build failed or warned:\n" + (result.stdout + result.stderr)[-4000:]
     return output / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """Headless Chromium (tests/support/chromium.py) that can reach no host but 127.0.0.1."""
+    missing = chromium.missing_tools()
+    if missing:
+        pytest.skip(f"not checked in a browser: {', '.join(missing)} not installed (`make test` installs chromium "
+                    "and chromium-driver when run as root)")
+    session = chromium.Browser(tmp_path_factory.mktemp("chromium"))
+    yield session
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def book_url(html_book):
+    """The built HTML book served over local HTTP, as a reader's browser gets it."""
+    with chromium.served(html_book) as url:
+        yield url
 
 
 @dataclass(frozen=True)
@@ -63,6 +84,8 @@ def paper(tmp_path_factory) -> Paper:
 # themselves (support.rbridge.R_SOURCES); these are marked by file, or by the built book they use.
 _FILE_MARKERS = {
     "test_html_in_browser.py": ("browser", "notebooks"),
+    "test_no_accessibility_violations.py": ("browser", "notebooks"),
+    "test_binder_opens_chapters_as_notebooks.py": ("browser", "slow"),
     "test_pdf_text.py": ("pdf", "notebooks"),
     "test_book_builds.py": ("notebooks", "slow"),
     "test_nbval_catches_a_changed_number.py": ("notebooks",),

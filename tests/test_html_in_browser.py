@@ -1,37 +1,20 @@
 # Guards against an HTML book that builds cleanly but reads badly in a browser once its scripts ran: a Python
 # traceback, stderr or warning shown in an output, an image that does not load, an unresolved cross-reference or
-# citation, and a glued number that renders blank or not at all. Each check is shown to fail on a planted defect.
-#
-# Why WebDriver over plain HTTP: Debian's chromium-driver speaks the W3C WebDriver protocol (JSON over HTTP), which
-# urllib drives without a new Python package, and it can run scripts in the loaded page (naturalWidth of each image
-# after loading, rendered text) and take screenshots. `chromium --dump-dom` only returns the DOM, which cannot tell a
-# loaded image from a broken one. The book is served over local HTTP, as a reader's browser gets it; every other host
-# is made unresolvable so that the result does not depend on the network (MathJax from its CDN then stays unloaded).
-import base64
-import functools
-import json
+# citation, a glued number that renders blank or not at all, a formula left as raw TeX (MathJax asked of a CDN that an
+# offline reader or a file:// page cannot reach), and any request that leaves the machine. Each check is shown to fail
+# on a planted defect. The browser (tests/support/chromium.py) can resolve no host but 127.0.0.1.
 import re
-import shutil
 import struct
-import subprocess
-import tempfile
-import threading
-import time
-import urllib.error
-import urllib.request
-from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
 from book_pages import glue_text_roles, toc_docnames
 from okapi import paths
+from support.chromium import WINDOW, Browser, planted_page, requests_elsewhere
 
 SCREENSHOT = paths.REPO_ROOT / "_build" / "test-artifacts" / "front-page.png"  # _build/ is git-ignored
-WINDOW = (1280, 1000)
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
-                 f"--window-size={WINDOW[0]},{WINDOW[1]}", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
+# Pages whose formulas must render (the check below also covers every other page that has any).
+PAGES_WITH_FORMULAS = ("chapters/methods", "chapters/depression")
 
 # Runs in the loaded page. The selectors are how Sphinx, MyST-NB and sphinxcontrib-bibtex render each defect (seen
 # in a small book built with a failing cell, stderr, broken {numref}/{ref}/{doc}/{cite} and an empty glued text):
@@ -60,118 +43,35 @@ for (const marker of ['??', '<no title>']) {
 }
 for (const el of document.querySelectorAll('.pasted-text, .pasted-inline'))
   if (!el.textContent.trim()) add('blank glued value', 'empty glued text in: ' + el.parentElement.textContent);
-return {findings: findings, glued: document.querySelectorAll('.pasted-text').length};
+for (const el of document.querySelectorAll('span.math, div.math'))
+  if (!el.querySelector('mjx-container')) add('formula not rendered', el.textContent);
+for (const el of document.querySelectorAll('mjx-merror')) add('formula not rendered', 'TeX error: ' + el.textContent);
+for (const font of document.fonts) if (font.status === 'error') add('font not loaded', font.family);
+return {findings: findings, glued: document.querySelectorAll('.pasted-text').length,
+        formulas: document.querySelectorAll('span.math, div.math').length,
+        rendered: document.querySelectorAll('mjx-container').length};
 """
 
 
-class Browser:
-    """Headless Chromium driven through chromedriver's W3C WebDriver endpoint."""
 
-    def __init__(self, workdir: Path):
-        self._log = workdir / "chromedriver.log"
-        with self._log.open("w") as log:
-            self._driver = subprocess.Popen([shutil.which("chromedriver"), "--port=0"], stdout=log,
-                                            stderr=subprocess.STDOUT)
-        self._base = f"http://127.0.0.1:{self._driver_port()}"
-        options = {"binary": shutil.which("chromium"), "args": CHROMIUM_ARGS}
-        try:
-            session = self._call("POST", "/session", {"capabilities": {"alwaysMatch": {
-                "browserName": "chrome", "goog:chromeOptions": options,
-                "timeouts": {"pageLoad": 60_000, "script": 30_000}}}})
-        except Exception:
-            self._driver.kill()
-            self._driver.wait()
-            raise
-        self._session = f"/session/{session['sessionId']}"
-
-    def _driver_port(self) -> int:
-        for _ in range(200):
-            found = re.search(r"started successfully on port (\d+)", self._log.read_text())
-            if found:
-                return int(found.group(1))
-            if self._driver.poll() is not None:
-                break
-            time.sleep(0.05)
-        self._driver.kill()
-        raise RuntimeError("chromedriver did not start:\n" + self._log.read_text())
-
-    def _call(self, method: str, path: str, body: dict | None = None):
-        request = urllib.request.Request(self._base + path, method=method, headers={"Content-Type": "application/json"},
-                                         data=None if body is None else json.dumps(body).encode())
-        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        try:
-            with no_proxy.open(request, timeout=120) as response:
-                return json.loads(response.read())["value"]
-        except urllib.error.HTTPError as error:
-            raise RuntimeError(f"WebDriver {method} {path}: {error.read().decode()[:1000]}") from None
-
-    def open(self, url: str) -> None:
-        """Navigate and wait for the load event (every image has loaded or failed by then)."""
-        self._call("POST", f"{self._session}/url", {"url": url})
-
-    def run(self, script: str):
-        return self._call("POST", f"{self._session}/execute/sync", {"script": script, "args": []})
-
-    def full_page_png(self) -> bytes:
-        height = min(int(self.run("return document.documentElement.scrollHeight;")), 12_000)
-        self._call("POST", f"{self._session}/window/rect", {"width": WINDOW[0], "height": max(height, WINDOW[1])})
-        try:
-            return base64.b64decode(self._call("GET", f"{self._session}/screenshot"))
-        finally:
-            self._call("POST", f"{self._session}/window/rect", {"width": WINDOW[0], "height": WINDOW[1]})
-
-    def close(self) -> None:
-        try:
-            self._call("DELETE", self._session)
-        finally:
-            self._driver.terminate()
-            self._driver.wait(timeout=30)
-
-
-@contextmanager
-def served(folder: Path):
-    """The folder over HTTP on a free local port; yields the base URL."""
-    class QuietHandler(SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def checked_page(browser: Browser, url: str, glue_roles: int) -> tuple[list[tuple[str, str]], dict]:
+    """What is wrong with one page as the browser shows it, [(kind, detail)], and the raw counts of CHECK_PAGE;
+    `glue_roles` is the number of {glue:text} roles of its source, each of which must have become one span."""
+    browser.requested_urls()  # empties the network log: what follows is this page's
+    browser.open(url)
+    error = browser.settle()
+    result = browser.run(CHECK_PAGE)
+    findings = [tuple(finding) for finding in result["findings"]]
+    if error:
+        findings.append(("formula not rendered", f"MathJax failed: {error}"))
+    if result["glued"] != glue_roles:
+        findings.append(("blank glued value", f"{result['glued']} glued texts shown, the source has {glue_roles}"))
+    findings += [("request off this machine", url) for url in requests_elsewhere(browser.requested_urls())]
+    return findings, result
 
 
 def page_defects(browser: Browser, url: str, glue_roles: int) -> list[tuple[str, str]]:
-    """What is wrong with one page as the browser shows it: [(kind, detail)]; `glue_roles` is the number of
-    {glue:text} roles of its source, each of which must have become one span."""
-    browser.open(url)
-    result = browser.run(CHECK_PAGE)
-    findings = [tuple(finding) for finding in result["findings"]]
-    if result["glued"] != glue_roles:
-        findings.append(("blank glued value", f"{result['glued']} glued texts shown, the source has {glue_roles}"))
-    return findings
-
-
-@pytest.fixture(scope="module")
-def browser():
-    missing = [tool for tool in ("chromium", "chromedriver") if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"HTML not checked in a browser: {', '.join(missing)} not installed (`make test` installs "
-                    "chromium and chromium-driver when run as root)")
-    with tempfile.TemporaryDirectory() as workdir:
-        chromium = Browser(Path(workdir))
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def book_url(html_book):
-    with served(html_book) as url:
-        yield url
+    return checked_page(browser, url, glue_roles)[0]
 
 
 def _glue_roles(name: str) -> int:
@@ -182,6 +82,17 @@ def _glue_roles(name: str) -> int:
 def test_page_shows_no_error_output_broken_image_unresolved_reference_or_blank_number(browser, book_url, name):
     defects = page_defects(browser, f"{book_url}/{name}.html", _glue_roles(name))
     assert not defects, f"{name}.html in Chromium: {defects}"
+
+
+@pytest.mark.parametrize("name", PAGES_WITH_FORMULAS)
+def test_formulas_render_offline_over_http_and_from_file(browser, book_url, html_book, name):
+    # The per-page check above finds raw TeX on any page; here the pages known to hold formulas must have some, all
+    # typeset, both as served and opened as a file (file:// cannot fetch from a CDN either).
+    for url in (f"{book_url}/{name}.html", (html_book / f"{name}.html").as_uri()):
+        defects, counts = checked_page(browser, url, _glue_roles(name))
+        assert counts["formulas"] > 0, f"{url}: no formula found; has the page changed?"
+        assert counts["rendered"] >= counts["formulas"], f"{url}: {counts}"
+        assert not defects, f"{url}: {defects}"
 
 
 def test_front_page_screenshot_is_saved_for_the_reviewer(browser, book_url, capsys):
@@ -210,6 +121,8 @@ FIRST_FIGURE_REFERENCE = (r'<a class="reference internal" href="#(fig-[^"]+)">'
                           r'<span class="std std-numref">[^<]*</span></a>')
 FIRST_FIGURE_IMAGE = r'(<figure[^>]*>\s*<img [^>]*?src=")[^"]+'
 ARTICLE = r'(<article class="bd-article">)'
+LOCAL_MATHJAX = r'src="(\.\./)*_static/mathjax/tex-mml-chtml\.js"'
+CDN_MATHJAX = 'src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"'
 
 PLANTS = {  # kind of defect the checker must report: (pattern, replacement)
     "traceback": ("python error output", ARTICLE, r"\1" + TRACEBACK_OUTPUT),
@@ -227,32 +140,27 @@ PLANTS = {  # kind of defect the checker must report: (pattern, replacement)
                            r'</a></p>'),
     "glued text empty": ("blank glued value", FIRST_PASTED_TEXT, '<span class="pasted-text"></span>'),
     "glued number dropped": ("blank glued value", FIRST_PASTED_TEXT, ""),
+    "MathJax from a CDN": ("formula not rendered", LOCAL_MATHJAX, CDN_MATHJAX),
+    "script from a CDN": ("request off this machine", LOCAL_MATHJAX, CDN_MATHJAX),
+    "TeX error": ("formula not rendered", r'(<span class="math notranslate nohighlight">\\\()', r"\1{"),
 }
 
 
-def _page_with_figures_and_glue() -> str:
+def _page_to_plant_in(html_book) -> str:
     for name in toc_docnames():
         notebook = (paths.REPO_ROOT / f"{name}.ipynb").read_text(encoding="utf-8")
-        if "{glue:figure}" in notebook and "{numref}`fig-" in notebook and _glue_roles(name):
+        formulas = re.search(LOCAL_MATHJAX, (html_book / f"{name}.html").read_text(encoding="utf-8"))
+        if "{glue:figure}" in notebook and "{numref}`fig-" in notebook and _glue_roles(name) and formulas:
             return name
-    pytest.fail("no page has a figure, a figure reference and a glued text to plant defects in")
+    pytest.fail("no page has a figure, a figure reference, a glued text and a formula to plant defects in")
 
 
 @pytest.mark.parametrize("plant", PLANTS, ids=lambda plant: plant.replace(" ", "-"))
 def test_checker_catches_a_planted(browser, book_url, html_book, plant):
     kind, pattern, replacement = PLANTS[plant]
-    name = _page_with_figures_and_glue()
-    original = html_book / f"{name}.html"
-    planted_html, count = re.subn(pattern, replacement, original.read_text(encoding="utf-8"), count=1)
-    assert count == 1, f"could not plant {plant!r} in {name}.html: its HTML changed shape"
-    # Beside the original, so that its relative links to images and styles still resolve; a name of its own per plant,
-    # so that the browser cannot show a cached earlier plant.
-    planted = original.with_name(f"{original.stem}.planted-{plant.replace(' ', '-')}.html")
-    planted.write_text(planted_html, encoding="utf-8")
-    try:
+    name = _page_to_plant_in(html_book)
+    with planted_page(html_book, name, pattern, replacement, plant) as planted:
         before = page_defects(browser, f"{book_url}/{name}.html", _glue_roles(name))
-        after = page_defects(browser, f"{book_url}/{planted.relative_to(html_book).as_posix()}", _glue_roles(name))
-    finally:
-        planted.unlink()
+        after = page_defects(browser, f"{book_url}/{planted}", _glue_roles(name))
     new = [finding for finding in after if finding not in before]
     assert any(found_kind == kind for found_kind, _ in new), f"{plant!r} not caught; found {after}"

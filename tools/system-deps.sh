@@ -2,7 +2,7 @@
 # Installs the Debian packages a step needs, when they are missing: as root it installs them with apt-get; otherwise
 # it prints the exact command to run. With --required a missing group is an error (exit 1); without it the caller goes
 # on and the tests that need the group are skipped with a visible reason.
-#   tools/system-deps.sh [--required] {tex|r|pdftools|browser}...
+#   tools/system-deps.sh [--required] {tex|r|pdftools|browser|node}...
 set -euo pipefail
 
 required=0
@@ -17,14 +17,27 @@ packages_for() {
     pdftools) echo "poppler-utils" ;;
     # Headless Chromium and its WebDriver, to check the HTML book in a real browser; a font so pages render text.
     browser) echo "chromium chromium-driver fonts-dejavu-core" ;;
+    # Node.js and npm install the pinned browser-side files of tools/node/package-lock.json (MathJax, axe-core).
+    node) echo "nodejs npm" ;;
     *) echo "unknown group: $1" >&2; exit 2 ;;
   esac
 }
 
+present() {
+  case "$1" in
+    # NodeSource's nodejs package bundles npm and conflicts with Debian's npm: the commands are what counts.
+    nodejs) command -v node >/dev/null ;;
+    npm) command -v npm >/dev/null ;;
+    *) dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" ;;
+  esac
+}
+
+# A misspelt group is an error here (inside the loop's $(...) its exit status would be lost).
+for group in "$@"; do packages_for "$group" >/dev/null; done
 missing=()
 for group in "$@"; do
   for package in $(packages_for "$group"); do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    present "$package" || missing+=("$package")
   done
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -28,6 +28,8 @@ def cohort_dir() -> Path:
 LIB_DIR = REPO_ROOT / "lib" / "okapi"
 FRONT_PAGE_SOURCE = REPO_ROOT / "index.md"
 LOCK_FILE = REPO_ROOT / "requirements.txt"
+# The browser-side packages pinned in tools/node/package-lock.json (MathJax, axe-core), installed by `make` with npm.
+NODE_MODULES = REPO_ROOT / "_build" / "node" / "node_modules"
 
 
 def notebook_sources() -> list[Path]:
