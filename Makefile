@@ -13,7 +13,9 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 .DEFAULT_GOAL := book
 .PHONY: help book outputs status test test-fast r-results pdf data lock clean
 
-$(READY): requirements.txt pyproject.toml
+# okapi_publish (the LaTeX layout and the manuscript build) is a second package beside okapi: a venv installed before
+# it existed must be reinstalled to import it.
+$(READY): requirements.txt pyproject.toml lib/okapi_publish/__init__.py
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: install Python 3.11 (Debian: apt-get install python3 python3-venv)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	@# --no-deps: the lock is the complete resolved set, so nothing else may be resolved on the way.

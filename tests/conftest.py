@@ -42,6 +42,8 @@ class Paper:
     pdf: Path
     text: str  # pdftotext in reading order; pages are separated by form feeds
     latex: str  # the LaTeX source xelatex typeset
+    log: str  # the log of xelatex's last pass
+    toc: str  # the table of contents LaTeX wrote (.toc)
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +58,9 @@ def paper(tmp_path_factory) -> Paper:
     latex = output / "_build" / "latex"
     pdf = latex / "okapi-paper.pdf"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    return Paper(pdf, text, (latex / "okapi-paper.tex").read_text(encoding="utf-8"))
+    return Paper(pdf, text, (latex / "okapi-paper.tex").read_text(encoding="utf-8"),
+                 (latex / "okapi-paper.log").read_text(encoding="utf-8", errors="replace"),
+                 (latex / "okapi-paper.toc").read_text(encoding="utf-8", errors="replace"))
 
 
 # Markers by what a test needs (pyproject.toml lists them; `make test-fast` deselects them all). The R checks mark
