@@ -1,4 +1,5 @@
-# The README's commands: `make` builds the book, `make test` runs the tests, `make pdf` builds the paper.
+# The README's commands: `make` builds the book, `make test` runs the tests, `make pdf` builds the paper,
+# `make manuscript` the journal submission (manuscript PDF and Word file, supplement PDF).
 # Every verb first creates .venv/ from the pinned lock when it is missing or older than the lock.
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -11,7 +12,7 @@ JB_STRICT := -W -n --keep-going
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .DEFAULT_GOAL := book
-.PHONY: help book outputs status test test-fast r-results pdf data lock clean
+.PHONY: help book outputs status test test-fast r-results pdf manuscript data lock clean
 
 # okapi_publish (the LaTeX layout and the manuscript build) is a second package beside okapi: a venv installed before
 # it existed must be reinstalled to import it.
@@ -43,7 +44,7 @@ status: $(READY)
 
 ## test: library tests, R reference checks, and a fresh re-execution of every chapter compared with what is published
 test: $(READY)
-	tools/system-deps.sh r tex pdftools browser
+	tools/system-deps.sh r tex pdftools pandoc browser
 	$(BIN)/python -m pytest $(NBVAL) tests index.ipynb chapters
 
 ## test-fast: the library tests only (no R, browser, PDF, chapter execution or slow checks), on both cores
@@ -65,6 +66,12 @@ pdf: $(READY)
 	@# Rewrite every HTML page (--all) so that each download menu links the new PDF.
 	$(BIN)/jupyter-book build $(BOOK_DIR) --all $(JB_STRICT) >/dev/null
 	@echo "PDF: $(BOOK_DIR)/_build/latex/okapi-paper.pdf"
+
+## manuscript: the journal submission in _build/manuscript/ (manuscript PDF and .docx, supplement PDF) from the stored outputs
+manuscript: $(READY)
+	tools/system-deps.sh --required tex pandoc
+	$(BIN)/python -m okapi.book.notebooks regenerate
+	$(BIN)/python -m okapi_publish.build
 
 ## data: regenerate the committed synthetic cohort (default seed) and its checksum manifest
 data: $(READY)

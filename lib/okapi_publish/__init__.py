@@ -8,8 +8,10 @@ It may import `okapi.paths`, `okapi.plan`, `okapi.data` and `okapi.book` (a test
 
 - `stored`: reads what the notebooks stored: glued texts, captioned tables, glued figures (loudly, by name);
 - `widths`: column widths from the text a table holds (no clipped id, no hyphenated word);
-- `latex_layout`: the Sphinx extension for the book's and the supplement's LaTeX (tables, breakable identifiers,
-  no code cells, the supplement's e-numbering and the displays the manuscript shows);
+- `latex_layout`: the Sphinx extension for the LaTeX of the book and of the supplement (page, table widths,
+  breakable identifiers, display math, no code cells);
+- `supplement`: the Sphinx extension and configuration that typeset the book as Supplement 1 (eAppendix, eTable and
+  eFigure numbering; the displays the manuscript shows are not repeated);
 - `source`, `counts`, `docx`, `build`: the manuscript: its MyST-like source resolved into pandoc Markdown, the
   journal's counts and limits, the Word styles, and `python -m okapi_publish.build` (`make manuscript`).
 """
