@@ -1,5 +1,6 @@
 # Fails early, with the command to run, when the tests are started from a Python that lacks the project's set-up; and
-# builds the book once per test session (one HTML build, one PDF build) for every test that checks what it shows.
+# builds the book once per test session (one HTML build, one PDF build, and the journal submission: manuscript PDF and
+# Word file with the supplement) for every test that checks what it shows.
 import shutil
 import subprocess
 import sys
