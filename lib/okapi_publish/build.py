@@ -199,8 +199,12 @@ def build(out: Path = OUT, skip_supplement: bool = False) -> int:
             raise SystemExit(f"{tool} is not installed: run `tools/system-deps.sh --required tex pandoc` (as root)")
     if not CSL.exists():
         raise SystemExit(f"{CSL} missing: run `tools/system-deps.sh --required pandoc` (as root)")
+    # A failed build must not leave the previous build's files looking current.
+    for stale in (f"{NAME}.pdf", f"{NAME}.docx", "counts.json", "glued.json"):
+        (out / stale).unlink(missing_ok=True)
     aux = out / "supplement" / "_build" / "latex" / f"{supplement.SUPPLEMENT_NAME}.aux"
     if not skip_supplement or not aux.exists():
+        (out / f"{supplement.SUPPLEMENT_NAME}.pdf").unlink(missing_ok=True)
         aux = build_supplement(out)
     numbers = supplement_numbers(aux.read_text(encoding="utf-8"))
     meta, text = front_matter(SOURCE.read_text(encoding="utf-8"))
