@@ -1,4 +1,5 @@
-# The README's commands: `make` builds the book, `make test` runs the tests, `make pdf` builds the paper.
+# The README's commands: `make` builds the book, `make test` runs the tests, `make pdf` builds the paper,
+# `make manuscript` the journal submission (manuscript PDF and Word file, supplement PDF).
 # Every verb first creates .venv/ from the pinned lock when it is missing or older than the lock.
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -11,14 +12,16 @@ JB_STRICT := -W -n --keep-going
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .DEFAULT_GOAL := book
-.PHONY: help book outputs status review test test-fast r-results pdf data lock clean
+.PHONY: help book outputs status review test test-fast r-results pdf manuscript data lock clean
 
 # Browser-side files pinned in tools/node/package-lock.json: MathJax (copied into the book's _static by the build, so
 # formulas render offline and from file://) and axe-core (the accessibility checks of the browser tests).
 NODE_DIR := _build/node
 NODE_READY := $(NODE_DIR)/.ready
 
-$(READY): requirements.txt pyproject.toml
+# okapi_publish (the LaTeX layout and the manuscript build) is a second package beside okapi: a venv installed before
+# it existed must be reinstalled to import it.
+$(READY): requirements.txt pyproject.toml lib/okapi_publish/__init__.py
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: install Python 3.11 (Debian: apt-get install python3 python3-venv)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	@# --no-deps: the lock is the complete resolved set, so nothing else may be resolved on the way.
@@ -61,7 +64,7 @@ review: $(READY)
 
 ## test: library tests, R reference checks, and a fresh re-execution of every chapter compared with what is published
 test: $(READY) $(NODE_READY)
-	tools/system-deps.sh r tex pdftools browser
+	tools/system-deps.sh r tex pdftools pandoc browser
 	$(BIN)/python -m pytest $(NBVAL) tests index.ipynb chapters
 
 ## test-fast: the library tests only (no R, browser, PDF, chapter execution or slow checks), on both cores
@@ -83,6 +86,12 @@ pdf: $(READY) $(NODE_READY)
 	@# Rewrite every HTML page (--all) so that each download menu links the new PDF.
 	$(BIN)/jupyter-book build $(BOOK_DIR) --all $(JB_STRICT) >/dev/null
 	@echo "PDF: $(BOOK_DIR)/_build/latex/okapi-paper.pdf"
+
+## manuscript: the journal submission in _build/manuscript/ (manuscript PDF and .docx, supplement PDF) from the stored outputs
+manuscript: $(READY)
+	tools/system-deps.sh --required tex pandoc
+	$(BIN)/python -m okapi.book.notebooks regenerate
+	$(BIN)/python -m okapi_publish.build
 
 ## data: regenerate the committed synthetic cohort (default seed) and its checksum manifest
 data: $(READY)

@@ -1,6 +1,7 @@
 # Fails early, with the command to run, when the tests are started from a Python that lacks the project's set-up; and
-# builds the book once per test session (one HTML build, one PDF build) for every test that checks what it shows, with
-# one headless Chromium for every test that looks at a page.
+# builds the book once per test session (one HTML build, one PDF build, and the journal submission: manuscript PDF and
+# Word file with the supplement) for every test that checks what it shows, with one headless Chromium for every test
+# that looks at a page.
 import shutil
 import subprocess
 import sys
@@ -63,6 +64,8 @@ class Paper:
     pdf: Path
     text: str  # pdftotext in reading order; pages are separated by form feeds
     latex: str  # the LaTeX source xelatex typeset
+    log: str  # the log of xelatex's last pass
+    toc: str  # the table of contents LaTeX wrote (.toc)
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +80,51 @@ def paper(tmp_path_factory) -> Paper:
     latex = output / "_build" / "latex"
     pdf = latex / "okapi-paper.pdf"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    return Paper(pdf, text, (latex / "okapi-paper.tex").read_text(encoding="utf-8"))
+    return Paper(pdf, text, (latex / "okapi-paper.tex").read_text(encoding="utf-8"),
+                 (latex / "okapi-paper.log").read_text(encoding="utf-8", errors="replace"),
+                 (latex / "okapi-paper.toc").read_text(encoding="utf-8", errors="replace"))
+
+
+@dataclass(frozen=True)
+class Submission:
+    folder: Path  # holds okapi-manuscript.pdf/.docx, okapi-supplement.pdf, counts.json, glued.json
+    returncode: int
+    output: str  # what the build printed
+    markdown: str  # the pandoc Markdown the PDF and the Word file were written from
+    pdf_text: str  # the manuscript PDF's text without its line numbers (the left margin is not read)
+    docx_text: str
+    manuscript_log: str
+    supplement_log: str
+
+
+# The manuscript's text block starts 1 in from the page's left edge; its line numbers sit in the margin left of it.
+TEXT_LEFT_PT = 70
+
+
+@pytest.fixture(scope="session")
+def submission(tmp_path_factory) -> Submission:
+    """The manuscript, its Word file and the supplement, built as `make manuscript` builds them."""
+    from okapi_publish import build, docx
+
+    missing = [tool for tool in ("xelatex", "latexmk", "pandoc", "pdftotext") if shutil.which(tool) is None]
+    missing += [] if build.CSL.exists() else [str(build.CSL)]
+    if missing:
+        pytest.skip(f"manuscript not built: {', '.join(missing)} missing (`make test` installs them when run as root)")
+    folder = tmp_path_factory.mktemp("manuscript")
+    result = subprocess.run([sys.executable, "-m", "okapi_publish.build", "--out", str(folder)], capture_output=True,
+                            text=True, timeout=1200)
+    output = result.stdout + result.stderr
+    pdf = folder / f"{build.NAME}.pdf"
+    assert pdf.exists(), "the manuscript build failed:\n" + output[-4000:]
+    text = subprocess.run(["pdftotext", "-x", str(TEXT_LEFT_PT), "-y", "0", "-W", "1000", "-H", "1000", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    latex = folder / "latex"
+    supplement_log = folder / "supplement" / "_build" / "latex" / "okapi-supplement.log"
+    return Submission(folder, result.returncode, output,
+                      (latex / f"{build.NAME}.md").read_text(encoding="utf-8"), text,
+                      docx.docx_text(folder / f"{build.NAME}.docx"),
+                      (latex / f"{build.NAME}.log").read_text(encoding="utf-8", errors="replace"),
+                      supplement_log.read_text(encoding="utf-8", errors="replace"))
 
 
 # Markers by what a test needs (pyproject.toml lists them; `make test-fast` deselects them all). The R checks mark
@@ -102,8 +149,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
         for name in _FILE_MARKERS.get(path.name, ()):
             item.add_marker(getattr(pytest.mark, name))
-        if "paper" in getattr(item, "fixturenames", ()):
+        if {"paper", "submission"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.pdf)
+        if "submission" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

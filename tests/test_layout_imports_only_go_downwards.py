@@ -83,3 +83,30 @@ def test_no_module_is_longer_than_a_reader_can_hold():
 def test_test_only_helpers_live_in_the_tests():
     names = {path.stem for path in library_modules()}
     assert not names & {"rbridge", "known_truth", "known_truth_trajectories", "simulation_checks"}
+
+
+# okapi_publish sits beside the library, outside the notebooks' fingerprint (its docstring says why): it lays out what
+# the chapters stored, so it may read the publishing layers and never an analysis, whose numbers it must not compute.
+PUBLISH_DIR = paths.REPO_ROOT / "lib" / "okapi_publish"
+PUBLISH_MAY_IMPORT = {"paths", "plan", "data", "book"}
+
+
+def publishing_imports_of_analyses(files) -> list[str]:
+    return [f"{path.name}:{line} imports okapi.{unit}" for path in files for line, unit in imported_units(path)
+            if unit not in PUBLISH_MAY_IMPORT]
+
+
+def test_the_publishing_package_reads_the_publishing_layers_only():
+    assert publishing_imports_of_analyses(sorted(PUBLISH_DIR.glob("*.py"))) == []
+
+
+def test_an_analysis_imported_by_the_publishing_package_is_caught(tmp_path):
+    planted = tmp_path / "planted.py"
+    planted.write_text("from okapi.models import mixed_models\nfrom okapi.book import report\n")
+    assert publishing_imports_of_analyses([planted]) == ["planted.py:1 imports okapi.models"]
+
+
+def test_no_publishing_module_is_longer_than_a_reader_can_hold():
+    long = {p.name: n for p in PUBLISH_DIR.glob("*.py") if (n := len(p.read_text(encoding="utf-8").splitlines()))
+            > MAX_LINES}
+    assert long == {}

@@ -3,8 +3,8 @@
 # (data/targets.csv). Such a number does not change when the analysis or the data change, so the page would silently
 # contradict its own tables.
 #
-# What counts as prose: the Markdown cells of index.md and of every chapters/*.md (a glob, so new chapters are covered
-# without editing this file), including figure captions, admonitions, Markdown tables typed in a cell and $math$ (a
+# What counts as prose: the Markdown cells of index.md and of every chapters/*.md, and the journal manuscript's
+# sources, manuscript/*.md (globs, so new pages are covered without editing this file), including figure captions, admonitions, Markdown tables typed in a cell and $math$ (a
 # number in an equation is read like any other), and the string literals of code cells (captions are typed there).
 # What does not: the rest of code cells (their tables and glued values are computed), MyST roles (`{glue:text}`,
 # `{numref}`, `{cite:p}`, ...: their content is a name, not a number), labels, directive options, comments, inline
@@ -112,8 +112,8 @@ def ledger_values(ledger: dict) -> list[LedgerValue]:
 
 FENCE = re.compile(r"^\s*(?P<fence>`{3,}|~{3,}|:{3,})\s*(?:\{(?P<directive>[\w:-]+)\})?\s*(?P<argument>.*)$")
 # Directives whose argument is a name or a target, not words a reader sees as prose.
-NAME_ARGUMENT_DIRECTIVES = {"glue:figure", "glue:math", "glue:any", "glue", "figure", "image", "include", "only",
-                            "bibliography", "literalinclude"}
+NAME_ARGUMENT_DIRECTIVES = {"glue:figure", "glue:table", "glue:math", "glue:any", "glue", "figure", "image", "include",
+                            "only", "bibliography", "literalinclude"}
 CODE_DIRECTIVES = {"code-block", "code", "code-cell", "sourcecode", "literalinclude", "raw", "eval-rst"}
 OPTION = re.compile(r"^\s*:[\w-]+:")
 ROLE = re.compile(r"\{[\w:-]+\}(`+)(?P<content>.*?)\1")
@@ -236,12 +236,20 @@ def test_the_ledger_is_read_in_full(values):
     assert len(stored_ledger()["entries"]) >= 30
 
 
+MANUSCRIPT_SOURCES = sorted((paths.REPO_ROOT / "manuscript").glob("*.md"))
+PAGES = [*paths.notebook_sources(), *MANUSCRIPT_SOURCES]
+
+
 def test_every_page_of_the_book_is_scanned():
     scanned = {str(p.relative_to(paths.REPO_ROOT).with_suffix("")) for p in paths.notebook_sources()}
     assert set(toc_docnames()) <= scanned
 
 
-@pytest.mark.parametrize("source", paths.notebook_sources(), ids=lambda p: p.stem)
+def test_the_manuscript_is_scanned():
+    assert [p.name for p in MANUSCRIPT_SOURCES] == ["manuscript.md"]
+
+
+@pytest.mark.parametrize("source", PAGES, ids=lambda p: p.stem)
 def test_prose_has_no_typed_ledger_number(source, values):
     typed = typed_ledger_numbers(page_prose(source.read_text(encoding="utf-8")), values)
     assert not typed, f"{source.name}: numbers typed in the prose equal ledger values; " \
@@ -323,3 +331,35 @@ def test_an_allowance_covers_its_phrase_only_and_needs_a_reason():
     assert allowance_problems((("329", "x", "why"), ("3.14", "x", "the ratio of a circle to its diameter")),
                               RULE_VALUES) == ["329: give the reason it is a fact and not a result",
                                                "3.14: equals no ledger value any more; drop its allowance"]
+
+
+# The manuscript is held to a stricter rule than the book: no number at all in its prose but these facts of the design
+# and names, each allowed only in its phrase (a result, ledger value or not, is glued). A number typed anywhere else
+# fails, whether or not it equals a ledger value today.
+MANUSCRIPT_FACTS: tuple[tuple[str, str, str], ...] = (
+    ("0", r"0-10 Numerical Pain Rating Scale", "the pain scale's range, a definition of the instrument"),
+    ("10", r"0-10 Numerical Pain Rating Scale", "the pain scale's range, a definition of the instrument"),
+    ("95%", r"95% (?:CI|confidence band)", "the intervals' level, okapi.plan.CI_LEVEL (checked below)"),
+    ("12", r"at month 12", "the last monthly call of the design (D7), okapi.plan.FINAL_MONTH (checked below)"),
+    ("1", r"week 1\b", "the week-1 call after the first ketamine stay, where the companion paper counted effects"),
+    ("1", r"Supplement 1\b", "the supplement's name in the journal's form"),
+)
+
+
+def numbers_not_allowed(prose: str, allowed=MANUSCRIPT_FACTS) -> list[str]:
+    return [m.group().strip() for m in NUMBER.finditer(prose)
+            if not _allowed(m, prose, [(fact.rstrip("%"), pattern, why) for fact, pattern, why in allowed])]
+
+
+def test_the_manuscript_types_no_number_but_design_facts():
+    from okapi import plan
+
+    assert (round(plan.CI_LEVEL * 100), plan.FINAL_MONTH) == (95, 12), "a fact below no longer matches the plan"
+    for source in MANUSCRIPT_SOURCES:
+        assert numbers_not_allowed(page_prose(source.read_text(encoding="utf-8"))) == [], source.name
+
+
+def test_the_manuscript_rule_catches_a_planted_number():
+    prose = page_prose("Pain fell by 0.85 points at month 12 on the 0-10 Numerical Pain Rating Scale (95% CI); "
+                       "12 patients answered in week 1; see Supplement 1 and Supplement 2.")
+    assert numbers_not_allowed(prose) == ["0.85", "12", "2"]

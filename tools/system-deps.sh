@@ -2,7 +2,7 @@
 # Installs the Debian packages a step needs, when they are missing: as root it installs them with apt-get; otherwise
 # it prints the exact command to run. With --required a missing group is an error (exit 1); without it the caller goes
 # on and the tests that need the group are skipped with a visible reason.
-#   tools/system-deps.sh [--required] {tex|r|pdftools|browser|node}...
+#   tools/system-deps.sh [--required] {tex|r|pdftools|pandoc|browser|node}...
 set -euo pipefail
 
 required=0
@@ -15,6 +15,9 @@ packages_for() {
     # R is only an independent reference implementation for the tests, never part of the book.
     r) echo "r-base-core r-cran-lme4 r-cran-lmertest r-cran-pbkrtest r-cran-flexmix r-cran-mvtnorm r-cran-boot" ;;
     pdftools) echo "poppler-utils" ;;
+    # The manuscript (make manuscript): pandoc 2.17 writes its LaTeX and Word files, and the CSL styles package holds
+    # the American Medical Association citation style its references are formatted in (about 42 MB, offline).
+    pandoc) echo "pandoc citation-style-language-styles" ;;
     # Headless Chromium and its WebDriver, to check the HTML book in a real browser; a font so pages render text.
     browser) echo "chromium chromium-driver fonts-dejavu-core" ;;
     # Node.js and npm install the pinned browser-side files of tools/node/package-lock.json (MathJax, axe-core).
