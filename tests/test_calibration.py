@@ -10,7 +10,7 @@ from okapi.synthetic import calibration
 from okapi.synthetic.calibration import (AIMS, analogue_values, arrays_from_simulation, calibration_analogues,
                                          grouped_correlation, grouped_mean, grouped_ols, grouped_sd,
                                          sampling_noise_at_n)
-from okapi.synthetic.cohort import codebook_columns, simulate_arrays, simulate_cohort, simulate_patient_truth
+from okapi.synthetic.cohort import codebook_columns, simulate_arrays, simulate_cohort
 from okapi.data.targets import load_targets
 
 # Not the default/solver seed (20230519) and not the seeds the standard errors below were measured on (201-212).
@@ -21,21 +21,19 @@ N_PER_COHORT, N_COHORTS = 5_000, 20  # 20 cohorts, each with its own 30 centre e
 SE_OF_MEAN = {
     "R2a": 0.033, "R2b": 0.034, "R3a": 0.32, "R3b": 0.097, "R3c": 0.32, "R3d": 0.097, "R4": 0.0037,
     "R5a": 0.029, "R5b": 0.026, "R5c": 0.058, "R5d": 0.041, "R6a": 0.036, "R6b": 0.012, "R6c": 0.058, "R6d": 0.034,
-    "R8": 0.00031, "R9": 0.0030, "R10": 0.0037, "R11": 0.00031, "R12": 0.00019,
+    "R8": 0.00031, "R10": 0.0037, "R11": 0.00031,
     "C2a": 0.015, "C2b": 0.0055, "C2c": 0.29, "C3a": 0.015, "C3b": 0.0041, "C3c": 0.53, "C4": 0.0065,
     "C5a": 0.080, "C5b": 0.15, "C5c": 0.17, "C7a": 0.27, "C7b": 0.18,
 }
 # Half a unit in the last digit of the aim: the published figures are rounded (6.8 stands for 6.75-6.85), and so are
-# the implied values of R9 and R12. The exact compromises (R8, R11, C5) get none.
+# The exact compromises (R8, R11, C5) get none.
 HALF_UNIT = {"R2a": 0.05, "R2b": 0.05, "R3a": 0.5, "R3b": 0.05, "R3c": 0.5, "R3d": 0.05, "R4": 0.005,
              "R5a": 0.05, "R5b": 0.05, "R5c": 0.05, "R5d": 0.05, "R6a": 0.05, "R6b": 0.05, "R6c": 0.05, "R6d": 0.05,
-             "R8": 0.0, "R9": 0.0005, "R10": 0.005, "R11": 0.0, "R12": 0.000005,
+             "R8": 0.0, "R10": 0.005, "R11": 0.0,
              "C2a": 0.05, "C2b": 0.05, "C2c": 0.5, "C3a": 0.05, "C3b": 0.05, "C3c": 0.5, "C4": 0.005,
              "C5a": 0.0, "C5b": 0.0, "C5c": 0.0, "C7a": 0.5, "C7b": 0.5}
 # Tolerance = rounding + 4.5 standard errors (4.5 rather than 4 because the solver's own sample adds a little noise).
 TOLERANCE = {target: HALF_UNIT[target] + 4.5 * se for target, se in SE_OF_MEAN.items()}
-# R13 (a ratio of two small effects) is checked on 2,000,000 patients: SE 1.65 points, measured over 5 seeds.
-R13_N, R13_TOLERANCE = 2_000_000, 0.05 + 4.5 * 1.65
 
 
 @pytest.fixture(scope="module")
@@ -63,27 +61,26 @@ def test_published_figure_is_reproduced_at_large_n(target, large_n_analogues, ai
         f"{target}: analogue {found:.5g}, aim {aims[target]:.5g}, tolerance {TOLERANCE[target]:.3g}")
 
 
-def test_mediated_share_R13_at_population_scale():
-    truth = simulate_patient_truth(R13_N, CHECK_SEED)
-    group = np.zeros(R13_N, dtype=int)
-    depressed = truth["depressed_baseline"].to_numpy(dtype=float)
-    dose = truth["cumulative_dose_g"].to_numpy()
-    path_a = grouped_ols(depressed, [dose], group, 1)[0, 0]
-    direct, path_b = grouped_ols(truth["pain_diminution_per_month"].to_numpy(), [dose, depressed], group, 1)[0]
-    mediated = 100 * path_a * path_b / (path_a * path_b + direct)
-    assert abs(mediated - 64.6) <= R13_TOLERANCE, f"R13: {mediated:.1f}% mediated, published 64.6%"
+def test_figures_left_free_are_not_aimed_at_and_say_why(large_n_analogues):
+    # R9, R12 and R13 follow from the year of care; the generator must not quietly be tuned to them.
+    from okapi.synthetic.calibration_solver import SOLVED
+    assert not {target for _, target, _, _ in SOLVED} & set(calibration.NOT_CALIBRATED)
+    assert not set(calibration.AIMS) & set(calibration.NOT_CALIBRATED)
+    frame = calibration_analogues(simulate_cohort(n=500, seed=CHECK_SEED)).set_index("id")
+    for target, why in calibration.NOT_CALIBRATED.items():
+        assert np.isnan(frame.loc[target, "aim"]) and frame.loc[target, "aim_note"] == why
 
 
 def test_documented_compromises_stay_within_their_stated_misses():
     published = load_targets().set_index("id")["value"]
-    # R8 and R11 are one quantity here: 0.035 is the single value that rounds to both -0.04 and 0.03.
-    assert abs(AIMS["R8"][0] - published["R8"]) <= 0.005 + 1e-12
-    assert abs(AIMS["R11"][0] - published["R11"]) <= 0.005 + 1e-12
+    # R8 and R11 are one difference under the book's reading; the aim is their inverse-variance mean, which must lie
+    # inside both printed 95% CIs (else the two figures could not be one quantity at all).
+    printed = load_targets().set_index("id")
+    for target, sign in (("R8", -1), ("R11", 1)):
+        assert printed.loc[target, "ci_low"] <= AIMS[target][0] <= printed.loc[target, "ci_high"], target
+        assert sign * AIMS[target][0] > 0
     assert AIMS["R8"][0] == -AIMS["R11"][0]
-    # R9: the published +0.01 cannot hold together with R10, R11 and R13; the miss is stated as under 0.05.
-    assert abs(AIMS["R9"][0] - published["R9"]) < 0.05
-    # R12: the implied direct effect still rounds to the published 0.00.
-    assert round(AIMS["R12"][0], 2) == 0.0
+    assert min(published["R11"], -published["R8"]) < AIMS["R11"][0] < max(published["R11"], -published["R8"])
     # C5: renormalising shares that sum to 97.0% moves none by more than 1.5 points.
     for target in ("C5a", "C5b", "C5c"):
         assert abs(AIMS[target][0] - published[target]) < 1.5
@@ -94,7 +91,6 @@ def test_tolerances_are_much_tighter_than_sampling_noise_at_329():
     half_width = (band["p97.5"] - band["p2.5"]) / 2
     loose = {t: round(TOLERANCE[t] / half_width[t], 2) for t in TOLERANCE if TOLERANCE[t] > 0.6 * half_width[t]}
     assert not loose, f"tolerance above 60% of the N = 329 sampling half-band: {loose}"
-    assert R13_TOLERANCE < 0.1 * half_width["R13"]
 
 
 def test_sampling_band_matches_the_analytic_standard_error():

@@ -15,7 +15,7 @@ from okapi.sensitivity import assumptions_report as report
 from okapi.synthetic.parameters import parameter
 from okapi.data.loading import load_cohort
 
-from okapi.data.derive import pain_long
+from okapi.data.derive import monthly_pairs, pain_long
 from okapi.models.mediation import bootstrap_mediation
 from okapi.chapters.mediation import mediation_dataset, pearson_correlation
 from okapi.models.mixed_models import fit_pain_mixed_model, linear_combination
@@ -40,7 +40,7 @@ class _Extract:
 @pytest.fixture(scope="module")
 def tiny_sweep():
     return sweep.run_assumptions_sensitivity(_Extract("synthetic"), TINY, parameters=["opioid_share",
-                                                                                      "dose_reference_g"])
+                                                                                      "pain_per_gram_received"])
 
 
 def test_double_programming_statistics_from_arrays_equal_the_chapters_on_the_committed_cohort():
@@ -66,7 +66,8 @@ def test_double_programming_statistics_from_arrays_equal_the_chapters_on_the_com
     # Mediation: r (R9) and path b (R11) as the mediation chapter computes them; anxiety path against statsmodels.
     frame, _ = mediation_dataset(cohort)
     mediation = cohorts.analyse_mediation(inputs)
-    r = pearson_correlation(frame["dose_g"], frame["diminution_per_month"])
+    pairs = monthly_pairs(cohort)
+    r = pearson_correlation(pairs["dose_g"], pairs["diminution"])
     assert mediation["dose_not"] == pytest.approx((r.r, r.ci_low, r.ci_high), abs=1e-12)
     used = frame[frame["analysed"]]
     b = bootstrap_mediation(used["dose_g"], used["depressed"], used["diminution_per_month"], n_boot=10).ols.loc["b"]
@@ -85,29 +86,40 @@ def test_double_programming_statistics_from_arrays_equal_the_chapters_on_the_com
     assert cohorts.chosen_number_of_classes(mine) == models[choose_model(models)].chosen_k
 
 
-def test_known_shift_of_every_slope_is_recovered_with_common_random_numbers():
-    # dose_reference_g only centres the dose term of each patient's slope: moving it from 0.5 to 2.0 g adds
-    # -slope_per_gram x 1.5 to every true slope per month. Paired noise at 1,000 patients: SD 0.0024 per cohort
-    # (5 seeds), so 0.005 is about 3.5 SD of a 3-cohort mean; a per-month/per-year mix-up would miss by 0.0176.
-    expected = -12 * parameter("slope_per_gram").value * 1.5
+# A generator inside the pain model's assumptions: straight class courses, dropout unrelated to pain, levels away
+# from the 0 and 10 bounds (rounding and clipping at the bounds would attenuate any slope difference).
+WELL_SPECIFIED = {"pain_time_constant_months": (1e6, 1e6, 1e6), "dropout_log_odds_per_nprs_point": 0.0,
+                  "pain_baseline_level": 5.0, "pain_m0_class_offsets": (-1.0, 0.0, 0.5)}
+
+
+def test_known_shift_of_the_depression_slope_is_recovered_with_common_random_numbers():
+    # slope_shift_depressed is the difference in true slope per month between the two groups; setting it to 0 moves
+    # the time x depression interaction per year by -12 x its value, on the very same patients (common random
+    # numbers). Paired noise at 1,000 patients: SD 0.015 per cohort (6 seeds), so 0.03 is about 3.5 SD of a
+    # 3-cohort mean; a per-month/per-year mix-up misses by 11/12 of the shift, 0.36.
+    value = parameter("slope_shift_depressed").value
     shifts = []
     for seed in range(3):
-        low, high = (cohorts.pain_long_from_inputs(cohorts.simulate_inputs(1000, seed, {"dose_reference_g": value}))
-                     for value in (0.5, 2.0))
-        slopes = [cohorts._fit_pain_model(frame, LINEAR_TIME)[0].fixed.loc["years", "estimate"]
-                  for frame in (low, high)]
-        shifts.append(slopes[1] - slopes[0])
-    assert np.mean(shifts) == pytest.approx(expected, abs=0.005)
-    # ... and the proportion mediated, a ratio of slopes on dose and depression, cannot move at all.
-    shares = [cohorts.population_mediated_share(5000, 1, {"dose_reference_g": v}) for v in (0.5, 2.0)]
-    assert shares[0] == pytest.approx(shares[1], abs=1e-9)
+        fits = []
+        for shift in (value, 0.0):
+            frame = cohorts.pain_long_from_inputs(
+                cohorts.simulate_inputs(1000, seed, {**WELL_SPECIFIED, "slope_shift_depressed": shift}))
+            frame = frame[frame["hads_d_baseline"].notna()]
+            fits.append(cohorts._fit_pain_model(frame, LINEAR_GROUP)[0].fixed.loc["years:depressed", "estimate"])
+        shifts.append(fits[1] - fits[0])
+    assert np.mean(shifts) == pytest.approx(-12 * value, abs=0.03)
 
 
 def test_common_random_numbers_are_checked_not_assumed():
     assert cohorts.shifted_streams("centre_size_concentration", (0.5, 20.0), 329, 1) == ("centres",)
     assert cohorts.shifted_streams("pain_residual_sd", (0.7, 1.3), 329, 1) == ()
-    # Where no stream shifts, a parameter of the pain residuals leaves everything drawn before them identical.
+    # Where no stream shifts, a parameter of the pain residuals leaves everything drawn before them identical (the
+    # baseline questionnaires); pain moves, and with it who is re-treated, so the doses move too.
     low, high = (cohorts.simulate_inputs(329, 1, {"pain_residual_sd": v}) for v in (0.7, 1.3))
+    assert cohorts.changed_inputs(low, high) == {"nprs", "dose_g", "dose_month_g"}
+    # ... unless neither re-treatment nor dropout follows pain: then the doses stay put
+    pain_blind = {"retreatment_log_rate_per_nprs_point": 0.0, "dropout_log_odds_per_nprs_point": 0.0}
+    low, high = (cohorts.simulate_inputs(329, 1, {**pain_blind, "pain_residual_sd": v}) for v in (0.7, 1.3))
     assert cohorts.changed_inputs(low, high) == {"nprs"}
     stage = cohorts.patient_stage_parameters()
     assert "infusion_dose_median_mg" in stage and "pain_residual_sd" not in stage
@@ -117,13 +129,16 @@ def test_a_parameter_the_analyses_never_see_moves_nothing_and_runs_keep_their_re
     summary = tiny_sweep.summary
     unseen = summary[summary["parameter"] == "opioid_share"]
     assert tiny_sweep.reaches["opioid_share"] == () and (unseen["swing"] == 0).all() and not unseen["moved"].any()
-    assert tiny_sweep.reaches["dose_reference_g"] == ("nprs",)
-    # 3 default cohorts + 2 x 2 dose_reference_g cohorts analysed; opioid_share's cohorts equal the defaults'.
-    assert tiny_sweep.n_cohorts == 3 + 2 * 2 * 2 and tiny_sweep.n_analysed == 3 + 2 * 2
+    # the dose effect moves pain, hence who stays and who is re-treated: both the scores and the dose move
+    assert tiny_sweep.reaches["pain_per_gram_received"] == ("nprs", "dose_g", "dose_month_g")
+    # 3 default cohorts + 2 pain_per_gram_received cohorts analysed: its high end is its default (no dose effect), so
+    # those cohorts, like opioid_share's, equal the defaults' and are not analysed again.
+    assert tiny_sweep.n_cohorts == 3 + 2 * 2 * 2 and tiny_sweep.n_analysed == 3 + 2
     # The parallel run hands each cohort its own results: recompute one end's cohort directly.
-    direct = cohorts.analyse_mediation(cohorts.simulate_inputs(329, TINY.seed + 1, {"dose_reference_g": 2.0}))
+    low_end = {"pain_per_gram_received": sweep.end_value(parameter("pain_per_gram_received"), "low")}
+    direct = cohorts.analyse_mediation(cohorts.simulate_inputs(329, TINY.seed + 1, low_end))
     raw = tiny_sweep.raw.set_index(["statistic", "parameter", "end", "replicate"])
-    assert raw.loc[("dose_not", "dose_reference_g", "high", 1), "estimate"] == direct["dose_not"][0]
+    assert raw.loc[("dose_not", "pain_per_gram_received", "low", 1), "estimate"] == direct["dose_not"][0]
     default = cohorts.analyse_pain(cohorts.simulate_inputs(329, TINY.seed + 2), 4, 2)
     assert raw.loc[("pain_decline", "default", "default", 2), "estimate"] == default["pain_decline"][0]
 

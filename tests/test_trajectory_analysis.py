@@ -160,11 +160,13 @@ def test_results_do_not_depend_on_row_order(results, simulated):
                                                 n_resamples=N_RESAMPLES)
     assert tr.fit_table(shuffled).equals(tr.fit_table(results))
     assert tr.glued_text(shuffled) == tr.glued_text(results)
-    # Visits summed in another order change the last bits only.
+    # Visits summed in another order change the last bits of each EM step; EM stops on a log-likelihood gain below
+    # 1e-7, not on the parameters, so the runs stop a few 1e-8 apart as proportions (1e-6 in %, seen on this
+    # cohort). 1e-5 in % is still 1,000 times below the printed precision of a share (0.1%).
     for moved, kept in zip(tg.ledger_entries(shuffled), tg.ledger_entries(results)):
         assert (moved.id, moved.verdict, moved.note) == (kept.id, kept.verdict, kept.note)
         assert np.allclose([moved.estimate, moved.ci_low, moved.ci_high], [kept.estimate, kept.ci_low, kept.ci_high],
-                           rtol=0, atol=1e-6)
+                           rtol=0, atol=1e-5)
 
 
 def test_real_mode_hides_small_cells(results):

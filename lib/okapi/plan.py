@@ -79,6 +79,12 @@ MEDIATION_MIN_SCORES = _choose("MEDIATION_MIN_SCORES", 3, "a pain slope from two
                                                           "1.4 points a month for two adjacent months)")
 MEDIATION_MIN_SPAN_MONTHS = _choose("MEDIATION_MIN_SPAN_MONTHS", 6, "followed for at least half the year: shorter "
                                                                     "spans barely inform a one-year slope")
+READING_SE_FACTOR = _choose("READING_SE_FACTOR", 2.0, "a reading fits a published CI's precision when the SE it "
+                                                  "achieves is within this factor of the SE the rounded CI allows: "
+                                                  "the cohort's variances are calibrated, the real ones not known")
+PRIMARY_READING = _choose("PRIMARY_READING", "F", "the reading of the mediation model with the highest joint fit to "
+                                                 "the published figures (okapi.chapters.readings; a test keeps them "
+                                                 "in agreement)")
 MEDIATION_BOOTSTRAP = _choose("MEDIATION_BOOTSTRAP", 5000, "percentile limits stable to the printed digits")
 MEDIATION_BOOTSTRAP_SEED = _choose("MEDIATION_BOOTSTRAP_SEED", 20230519, "fixed: a rerun gives the same interval")
 MEDIATION_SIMULATIONS = _choose("MEDIATION_SIMULATIONS", 2000, "draws of statsmodels' Mediation, the second route")

@@ -1,10 +1,13 @@
 """The mediation chapter in one call: the published dose -> baseline depression -> pain diminution model (R9-R13).
 
-Primary reading, the one the synthetic cohort was calibrated under (okapi.synthetic.calibration):
+Primary reading (okapi.plan.PRIMARY_READING, chosen by okapi.chapters.readings; the synthetic cohort is calibrated
+under it, okapi.synthetic.calibration):
 - X, exposure: cumulative ketamine dose over the year, in grams (ketamine.csv summed per patient);
 - M, "mediator": depressive symptoms at inclusion, baseline HADS-D > 7 (0/1);
 - Y, outcome: pain diminution, minus the patient's least-squares slope of monthly NPRS on month, in NPRS points per
   month (positive = pain falls); defined for patients with at least MEDIATION_MIN_SCORES scores spanning MEDIATION_MIN_SPAN_MONTHS (okapi.plan).
+- R9, the dose-diminution correlation, over pairs of consecutive answered calls: the ketamine received between the two
+  calls against the fall in NPRS over them (the unit R9's published n implies); R10 over patients.
 Paths by OLS, product of coefficients, nonparametric bootstrap over patients (okapi.models.mediation). Baseline depression
 is measured before the dose accrues, so a*b/c is read as the share of the crude dose-diminution slope removed by
 adjusting for depression (arithmetically the same as confounding), not as a causal pathway.
@@ -17,7 +20,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from okapi.data.loading import Cohort
-from okapi.data.derive import patient_summary
+from okapi.data.derive import monthly_pairs, patient_summary
 from okapi.models.intervals import excludes_zero
 from okapi.verdicts.ledger import (NOT_COMPARABLE, LedgerEntry, PublishedStatement, entry, printed_targets,
                                    published_figure)
@@ -153,7 +156,9 @@ def predicted_statsmodels_width_ratio(ols: pd.DataFrame, mediator_residual_var: 
 @dataclass
 class MediationResults:
     flow: dict[str, int]
-    dose_vs_diminution: Correlation  # R9
+    dose_vs_diminution: Correlation  # R9, over pairs of consecutive answered calls (primary reading)
+    dose_vs_diminution_patients: Correlation  # R9 under the patient-level reading: one-year dose vs Y
+    n_pair_patients: int  # patients contributing at least one pair
     dose_vs_depression: Correlation  # R10, continuous baseline HADS-D
     bootstrap: MediationBootstrap
     statsmodels_summary: pd.DataFrame
@@ -187,9 +192,12 @@ def analyse_mediation(cohort: Cohort, n_boot: int = MEDIATION_BOOTSTRAP,
     x, m, y = analysed["dose_g"], analysed["depressed"], analysed["diminution_per_month"]
     boot = bootstrap_mediation(x, m, y, n_boot=n_boot, seed=MEDIATION_BOOTSTRAP_SEED, level=CI_LEVEL)
     quartiles = frame["dose_g"].quantile([0.5, 0.25, 0.75])
+    pairs = monthly_pairs(cohort)
     shared = dict(
         flow=flow,
-        dose_vs_diminution=pearson_correlation(frame["dose_g"], frame["diminution_per_month"]),
+        dose_vs_diminution=pearson_correlation(pairs["dose_g"], pairs["diminution"]),
+        dose_vs_diminution_patients=pearson_correlation(frame["dose_g"], frame["diminution_per_month"]),
+        n_pair_patients=int(pairs["patient_id"].nunique()),
         dose_vs_depression=pearson_correlation(frame["dose_g"], frame["hads_d_baseline"]),
         bootstrap=boot, implied_n={target_id: implied_sample_size_range(target_id) for target_id in ("R9", "R10")},
         n_observed_scores=int(cohort.visits["nprs"].notna().sum()),
@@ -230,10 +238,13 @@ def ledger_entries(results: MediationResults) -> list[LedgerEntry]:
     """R9-R13 by the estimate rule (okapi.verdicts.rules): r with the SE of its Fisher interval, the paths with their
     OLS SE, the proportion mediated with its percentile-bootstrap interval. R13 is not estimable when the total
     effect's 95% CI holds 0: a*b/c then has no bounded interval (it can be any size and sign)."""
+    units = {"R9": f"n = {results.dose_vs_diminution.n} pairs of consecutive answered calls from "
+                   f"{results.n_pair_patients} patients; the Fisher interval treats pairs as independent",
+             "R10": f"n = {results.dose_vs_depression.n} patients"}
     rows = []
     for target_id, corr in (("R9", results.dose_vs_diminution), ("R10", results.dose_vs_depression)):
         rows.append(entry(target_id, corr.r, CHAPTER, ci=(corr.ci_low, corr.ci_high), p_value=corr.p,
-                          note=f"n = {corr.n} patients", digits=2))
+                          note=units[target_id], digits=2))
     ols = results.bootstrap.ols
     for target_id, path, digits in (("R11", "b", 3), ("R12", "c_prime", 3)):
         low, high = ols.loc[path, "ci_low"], ols.loc[path, "ci_high"]
@@ -268,6 +279,10 @@ def glued_texts(results: MediationResults) -> dict[str, str]:
                       f"{key}_p": fmt_p_statement(corr.p), f"{key}_n": str(corr.n)})
         low, high = results.implied_n[key.upper()]
         texts.update({f"{key}_implied_low": str(int(round(low, -1))), f"{key}_implied_high": str(int(round(high, -1)))})
+    patients = results.dose_vs_diminution_patients
+    texts.update({"r9_patients_r": f"r = {fmt_number(patients.r, 2)}",
+                  "r9_patients_ci": fmt_ci(patients.ci_low, patients.ci_high, 2),
+                  "r9_patients_n": str(patients.n), "n_pair_patients": str(results.n_pair_patients)})
     for path, symbol, digits in (("a", "a", 3), ("b", "b", 3), ("c_prime", "c\u2032", 4), ("c", "c", 4),
                                  ("indirect", "a \u00d7 b", 4)):
         key = path.replace("_", "")

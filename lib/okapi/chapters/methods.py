@@ -3,7 +3,7 @@ alone puts the book's own estimate of each published figure in a cohort of the p
 
 import pandas as pd
 
-from okapi.synthetic.calibration import AIMS
+from okapi.synthetic.calibration import AIMS, NOT_CALIBRATED
 from okapi.synthetic.parameters import generating_parameter_table
 from okapi.book.report import fmt_number
 from okapi.data.targets import load_targets
@@ -50,13 +50,15 @@ def sampling_noise_table(bands: pd.DataFrame, n: int) -> pd.DataFrame:
     for target_id, row in bands.iterrows():
         published = float(quantities.loc[target_id, "value"])
         aim, note = AIMS.get(target_id, (published, ""))
+        if target_id in NOT_CALIBRATED:
+            note = NOT_CALIBRATED[target_id]
         # Counts and whole-number figures (N, patients answering) without decimals; everything else with two.
         digits = 0 if published.is_integer() and abs(published) >= 10 else 2
         rows.append({
             "Id": target_id,
             "Quantity": quantities.loc[target_id, "quantity"],
             "Published": fmt_number(published, digits),
-            "Generator aims at": fmt_number(aim, digits),
+            "Generator aims at": "not aimed at" if target_id in NOT_CALIBRATED else fmt_number(aim, digits),
             f"Median over cohorts of {n}": fmt_number(row["median"], digits),
             "2.5% to 97.5%": f"{fmt_number(row['low'], digits)} to {fmt_number(row['high'], digits)}",
             "Note": note,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from okapi.verdicts.ledger import ledger_table
@@ -13,7 +14,7 @@ from okapi.models.trajectories.selection import adequacy_problems, estimation_pr
 from okapi.chapters.trajectories import GROUP_NAMES, MODELS, TrajectoryResults, published_shares
 from okapi.chapters.trajectories_groups import (HOLDS, c6_checks, class_labels, groups_verdict, ledger_entries,
                                                 observed_class_means)
-from okapi.verdicts.rules import CONTRADICTED, NOT_ASSESSABLE, SUPPORTED
+from okapi.verdicts.rules import CONTRADICTED, NOT_ASSESSABLE, SUPPORTED, Z_975
 from okapi.plan import (TRAJECTORY_BOOTSTRAP_FINAL, TRAJECTORY_BOOTSTRAP_STARTS, TRAJECTORY_COMPARISON_BOOTSTRAP,
                         TRAJECTORY_FINAL, TRAJECTORY_K_VALUES, TRAJECTORY_MIN_AVERAGE_POSTERIOR,
                         TRAJECTORY_MIN_CLASS_SHARE, TRAJECTORY_MIN_OCC, TRAJECTORY_MIN_RELATIVE_ENTROPY,
@@ -140,3 +141,47 @@ def glued_text(results: TrajectoryResults, k_power: float | None = None) -> dict
     for key, model in results.models.items():
         text[f"traj_{key}_reason"] = model.reason
     return text
+
+
+# --- which model and K fit the companion paper's figures best? -----------------------------------------------------
+def _shares_close(fit, n_patients: int) -> bool:
+    """Every published share within its 95% multinomial sampling band at the cohort's size (class membership taken
+    as known, which makes the band narrower than it is)."""
+    published = np.array(list(published_shares().values())) / 100
+    estimated = np.asarray(fit.class_probabilities)
+    band = Z_975 * np.sqrt(published * (1 - published) / n_patients)
+    return bool(np.all(np.abs(estimated - published) <= band))
+
+
+def published_fit_table(results: TrajectoryResults) -> pd.DataFrame:
+    """One row per model and K (K >= 2), best joint fit first: does BIC choose this K, is it the published number of
+    groups, are the published shares (C5a-c) within sampling error of its shares (K = 3 only), how many of the
+    companion paper's statements on the groups (C5 'mostly', C6) hold. Joint fit: checks met of those open."""
+    rows = []
+    for key, model in results.models.items():
+        for k, fit in sorted(model.fits.items()):
+            if k < 2:
+                continue
+            statements = c6_checks(results, fit)["Verdict"]
+            held = int((statements == HOLDS).sum())
+            checks = [k == model.bic_only_k, k == results.published_k,
+                      _shares_close(fit, results.n_patients) if k == results.published_k else None,
+                      held == len(statements)]
+            open_checks = [c for c in checks if c is not None]
+            rows.append({"Model": MODELS[key].label, "K": str(k),
+                         "BIC chooses it": "\u2713" if checks[0] else "\u2717",
+                         "Published K": "\u2713" if checks[1] else "\u2717",
+                         "Shares within sampling error": "\u2013" if checks[2] is None else
+                         ("\u2713" if checks[2] else "\u2717"),
+                         "Statements holding": f"{held} of {len(statements)}",
+                         "Joint fit": f"{sum(open_checks)} of {len(open_checks)}",
+                         "_score": sum(open_checks) / len(open_checks)})
+    table = pd.DataFrame(rows).sort_values("_score", ascending=False, kind="stable")
+    return table.drop(columns="_score").reset_index(drop=True)
+
+
+def published_fit_glue(table: pd.DataFrame) -> dict[str, str]:
+    best = table.iloc[0]
+    tied = table[table["Joint fit"] == best["Joint fit"]]
+    return {"traj_fit_best": f"{best['Model'].lower()} with K = {best['K']}", "traj_fit_best_score": best["Joint fit"],
+            "traj_fit_n_tied": str(len(tied) - 1), "traj_fit_n_rows": str(len(table))}

@@ -2,9 +2,14 @@
 
 `patient_summary`: one row per patient (characteristics, baseline and month-12 scores, depression group, ketamine
 exposure, follow-up). `pain_long`: one row per observed NPRS, with the patient-level covariates the pain models use.
+`dose_by_month` and `monthly_pairs`: the ketamine received between two calls and the pain change over them (the unit
+of R9 under the book's reading).
 """
 
+import numpy as np
 import pandas as pd
+
+from okapi.data.codebook import DAYS_PER_MONTH
 
 from okapi.data.loading import Cohort
 from okapi.plan import BASELINE_MONTH, FINAL_MONTH, HADS_D_CUTOFF
@@ -67,3 +72,43 @@ def pain_long(cohort: Cohort, threshold: int = HADS_D_CUTOFF) -> pd.DataFrame:
     columns = ["patient_id", "centre", "month", "years", "nprs", "hads_d_baseline", "hads_a_baseline", "depressed",
                "pain_type", "cumulative_dose_mg"]
     return long[columns].reset_index(drop=True)
+
+
+N_MONTHS = FINAL_MONTH + 1
+
+
+def month_of_day(day) -> np.ndarray:
+    """The month an administration belongs to: month t runs from call t - 1 to call t (day 0, the inclusion stay,
+    is month 1); anything after day 365 counts in month 12."""
+    return np.minimum(np.asarray(day) // DAYS_PER_MONTH + 1, FINAL_MONTH).astype(int)
+
+
+def dose_by_month(cohort: Cohort) -> np.ndarray:
+    """Grams of ketamine received in each month, patients (patients.csv order) x months 0-12 (month 0 is empty)."""
+    position = pd.Series(np.arange(len(cohort.patients)), index=cohort.patients["patient_id"])
+    inclusion = cohort.patients.set_index("patient_id")["inclusion_date"]
+    ketamine = cohort.ketamine
+    day = (ketamine["date"] - ketamine["patient_id"].map(inclusion)).dt.days.to_numpy()
+    flat = position.loc[ketamine["patient_id"]].to_numpy() * N_MONTHS + month_of_day(day)
+    grams = np.bincount(flat, weights=ketamine["dose_mg"].to_numpy(dtype=float) / 1000.0,
+                        minlength=len(position) * N_MONTHS)
+    return grams.reshape(len(position), N_MONTHS)
+
+
+def pair_arrays(nprs: np.ndarray, dose_month_g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of consecutive answered calls (t - 1, t): (patient row, month t, grams received in month t, pain
+    diminution NPRS(t - 1) - NPRS(t)), by patient then month."""
+    both = ~np.isnan(nprs[:, :-1]) & ~np.isnan(nprs[:, 1:])
+    row, previous = np.nonzero(both)
+    month = previous + 1
+    return row, month, dose_month_g[row, month], nprs[row, previous] - nprs[row, month]
+
+
+def monthly_pairs(cohort: Cohort) -> pd.DataFrame:
+    """One row per pair of consecutive answered calls: patient_id, month (the later call), dose_g (received between
+    the two calls), diminution (NPRS at the earlier call minus NPRS at the later one)."""
+    visits = cohort.visits.pivot(index="patient_id", columns="month", values="nprs")
+    visits = visits.reindex(index=cohort.patients["patient_id"], columns=range(N_MONTHS))
+    row, month, dose, diminution = pair_arrays(visits.to_numpy(dtype=float, na_value=np.nan), dose_by_month(cohort))
+    return pd.DataFrame({"patient_id": cohort.patients["patient_id"].to_numpy()[row], "month": month,
+                         "dose_g": dose, "diminution": diminution})

@@ -32,7 +32,7 @@ from okapi.simulation.engine import map_in_processes
 from okapi.sensitivity.assumptions_cohorts import (ANALYSIS_INPUTS, ANALYSIS_STATISTICS, INPUT_LABELS,
                                                    MEDIATED_SHARE_BAND, STATISTICS, Z_975, analyse_depression,
                                                    analyse_mediation, analyse_pain, changed_inputs, fingerprint,
-                                                   patient_stage_parameters, population_mediated_share,
+                                                   population_mediated_share, population_share_parameters,
                                                    shifted_streams, simulate_inputs)
 from okapi.plan import SensitivitySettings, TRAJECTORY_FINAL, TRAJECTORY_STARTS
 
@@ -157,8 +157,8 @@ def run_assumptions_sensitivity(cohort, settings: SensitivitySettings, parameter
 
 def _population_runs(settings, chosen):
     """Default populations on seeds seed + 0.., each end on seed + 0 (paired with the first default population); a
-    parameter the patient stage never reads cannot move the population and is not drawn."""
-    read = patient_stage_parameters()
+    parameter neither the patient stage nor the year of care reads cannot move the population and is not drawn."""
+    read = population_share_parameters()
     runs = [(DEFAULT, DEFAULT, {}, settings.seed + r) for r in range(settings.sweep_population_default_draws)]
     return runs + [(p.name, end, {p.name: end_value(p, end)}, settings.seed) for p in chosen if p.name in read
                    for end in ENDS]

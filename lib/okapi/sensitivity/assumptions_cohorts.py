@@ -4,7 +4,8 @@ Each statistic is the book's own estimator, computed from the generator's arrays
 tests check that both routes give the same numbers on the committed cohort):
 - pain_decline: change in NPRS per year, `nprs ~ years` mixed model (pain chapter, R4 / C3a);
 - depression_interaction: time x depression (HADS-D > 7) per month, `nprs ~ years * depressed` (R8);
-- dose_not: Pearson r of cumulative dose with pain diminution, Fisher 95% CI (mediation chapter, R9);
+- dose_not: Pearson r of the dose received between two consecutive answered calls with the fall in pain over them,
+  Fisher 95% CI (mediation chapter, R9 under the primary reading);
 - depression_mediates: path b of depression on pain diminution adjusted for dose, OLS t interval (R11);
 - anxiety_not: path of anxiety at inclusion (HADS-A > 7) on pain diminution, adjusted for dose and depression (our
   reading of R14: depression, not anxiety);
@@ -29,8 +30,10 @@ from okapi.models.lmm_batch import fit_random_slope_model
 from okapi.chapters.mediation import pearson_correlation
 from okapi.models.mixed_models import Z_975, linear_combination
 
+from okapi.data.derive import N_MONTHS, month_of_day, pair_arrays
+from okapi.synthetic.care import draw_year_of_care
 from okapi.synthetic.outcomes import draw_follow_up
-from okapi.synthetic.patients import MONTHS, draw_patients, expand_administrations, make_streams
+from okapi.synthetic.patients import MONTHS, draw_patients, make_streams
 from okapi.models.trajectories import choose_number_of_classes, fit_trajectory_grid
 from okapi.chapters.trajectories import MODELS, ModelResults, choose_model
 from okapi.plan import (HADS_D_CUTOFF, LINEAR_GROUP, LINEAR_TIME, MEDIATION_MIN_SCORES, MEDIATION_MIN_SPAN_MONTHS,
@@ -76,11 +79,13 @@ STATISTICS = {s.key: s for s in (
 @dataclass(frozen=True)
 class CohortInputs:
     """The only arrays the analyses read: observed NPRS (patients x 13), baseline HADS-D and HADS-A as recorded
-    (NaN = missing), cumulative dose in grams."""
+    (NaN = missing), cumulative dose in grams, and grams received in each month (patients x 13, by the chapters'
+    okapi.data.derive.month_of_day)."""
     nprs: np.ndarray
     hads_d: np.ndarray
     hads_a: np.ndarray
     dose_g: np.ndarray
+    dose_month_g: np.ndarray
 
     @property
     def n(self) -> int:
@@ -88,8 +93,8 @@ class CohortInputs:
 
 
 # Which inputs each analysis reads: two cohorts with the same fingerprint give the same statistics.
-ANALYSIS_INPUTS = {"pain": ("nprs",), "depression": ("nprs", "hads_d"), "mediation": ("nprs", "hads_d", "hads_a",
-                                                                                          "dose_g")}
+ANALYSIS_INPUTS = {"pain": ("nprs",), "depression": ("nprs", "hads_d"),
+                   "mediation": ("nprs", "hads_d", "hads_a", "dose_g", "dose_month_g")}
 ANALYSIS_STATISTICS = {"pain": ("pain_decline", "three_trajectories"), "depression": ("depression_interaction",),
                        "mediation": ("dose_not", "depression_mediates", "anxiety_not")}
 
@@ -98,15 +103,19 @@ def _generate(n: int, seed: int, overrides: dict | None):
     values = parameter_values(overrides)
     streams = make_streams(seed)
     patients = draw_patients(n, 1, values, streams)
-    administrations = expand_administrations(patients, values, streams["stays"])
-    return patients, administrations, draw_follow_up(patients, administrations, values, streams), streams
+    administrations, follow_up = draw_follow_up(patients, values, streams)
+    return patients, administrations, follow_up, streams
 
 
 def simulate_inputs(n: int, seed: int, overrides: dict | None = None) -> CohortInputs:
     """The analysed arrays of the cohort okapi.synthetic.cohort.simulate_cohort(n, seed, overrides) would write."""
     _, administrations, follow_up, _ = _generate(n, seed, overrides)
     dose_mg = np.bincount(administrations["patient"], weights=administrations["dose_mg"], minlength=n)
-    return CohortInputs(follow_up["nprs"], follow_up["hads_d"][:, 0], follow_up["hads_a"][:, 0], dose_mg / 1000.0)
+    flat = administrations["patient"] * N_MONTHS + month_of_day(administrations["day"])
+    dose_month_g = np.bincount(flat, weights=administrations["dose_mg"] / 1000.0,
+                               minlength=n * N_MONTHS).reshape(n, N_MONTHS)
+    return CohortInputs(follow_up["nprs"], follow_up["hads_d"][:, 0], follow_up["hads_a"][:, 0], dose_mg / 1000.0,
+                        dose_month_g)
 
 
 def shifted_streams(name: str, values: tuple, n: int, seed: int) -> tuple[str, ...]:
@@ -122,7 +131,7 @@ def shifted_streams(name: str, values: tuple, n: int, seed: int) -> tuple[str, .
 
 
 INPUT_LABELS = {"nprs": "NPRS", "hads_d": "HADS-D at inclusion", "hads_a": "HADS-A at inclusion",
-                "dose_g": "dose"}
+                "dose_g": "dose", "dose_month_g": "dose by month"}
 
 
 def changed_inputs(inputs: CohortInputs, reference: CohortInputs) -> set[str]:
@@ -231,7 +240,8 @@ def ols_last_coefficient(y: np.ndarray, *regressors: np.ndarray) -> tuple[float,
 
 def analyse_mediation(inputs: CohortInputs) -> dict:
     y = pain_diminution_from_matrix(inputs.nprs)
-    correlation = pearson_correlation(inputs.dose_g, y)
+    _, _, pair_dose, pair_diminution = pair_arrays(inputs.nprs, inputs.dose_month_g)
+    correlation = pearson_correlation(pair_dose, pair_diminution)  # R9 over pairs of calls, as the chapter
     depressed, anxious = ((score > HADS_D_CUTOFF).astype(float) for score in (inputs.hads_d, inputs.hads_a))
     with_depression = ~np.isnan(y) & ~np.isnan(inputs.hads_d)
     # Anxiety is read against depression: "depression, not anxiety" (R14) is a comparison within one model; alone,
@@ -247,8 +257,8 @@ def analyse_mediation(inputs: CohortInputs) -> dict:
 def population_mediated_share(n: int, seed: int, overrides: dict | None = None) -> float:
     """Proportion mediated (%) a b / (a b + c') in a simulated population of n patients, with pain diminution =
     minus the true linear slope and depression = complete baseline HADS-D > 7 (okapi.synthetic.calibration's R13 analogue).
-    Only the patient stage is drawn: nothing after inclusion enters these quantities."""
-    patients = draw_patients(n, 1, parameter_values(overrides), make_streams(seed))
+    The year of care is drawn too: the dose and the true slope both depend on it."""
+    patients, _, _, _ = _generate(n, seed, overrides)
     depressed = (patients["hads_d0"] > HADS_D_CUTOFF).astype(float)
     diminution, dose, group = -patients["true_slope_per_month"], patients["cumulative_dose_g"], patients["cohort"]
     a = grouped_ols(depressed, [dose], group, 1)[0, 0]
@@ -271,4 +281,15 @@ def patient_stage_parameters() -> frozenset[str]:
     is a pure function of them and the seed, so changing any other parameter alone cannot change its output."""
     values = _ReadRecorder(parameter_values())
     draw_patients(100, 1, values, make_streams(0))
+    return frozenset(values.read)
+
+
+def population_share_parameters() -> frozenset[str]:
+    """Parameters that can move population_mediated_share: those read by the patient stage and the year of care
+    (okapi.synthetic.care), which decide the true slope, the dose and baseline HADS-D. Questionnaires after
+    inclusion and adverse effects come later and cannot."""
+    values = _ReadRecorder(parameter_values())
+    streams = make_streams(0)
+    patients = draw_patients(100, 1, values, streams)
+    draw_year_of_care(patients, values, streams["pain"], streams["missing"], streams["stays"])
     return frozenset(values.read)

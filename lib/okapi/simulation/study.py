@@ -3,7 +3,8 @@
 Each replicate draws a cohort with okapi.synthetic.cohort.simulate_cohort and analyses it as the chapters do: the one-year
 decline (pain chapter: LMM nprs ~ years), the time x depression interaction per month (depression chapter, R8), the
 indirect effect a*b and the proportion mediated a*b/c (mediation chapter: product of coefficients, percentile
-bootstrap) and the trajectory classes (trajectory chapter: LCGA and growth mixture, K = 1..5, its rules and starts).
+bootstrap), the dose-pain correlation over pairs of calls (R9 under the primary reading, Fisher interval) and the
+trajectory classes (trajectory chapter: LCGA and growth mixture, K = 1..5, its rules and starts).
 
 Each quantity has two truths. The generator value: the quantity computed from the latent per-patient values of a
 large population (each patient's true linear slope, complete baseline HADS-D, dose), which is what the book means
@@ -26,16 +27,16 @@ from okapi.data.codebook import load_codebook
 from okapi.synthetic.parameters import parameter_values
 from okapi.data.loading import SYNTHETIC, Cohort
 from okapi.chapters.depression import slopes_per_month
-from okapi.data.derive import pain_long
+from okapi.data.derive import monthly_pairs, pain_long, pair_arrays
 from okapi.models.lmm_batch import RANDOM as BATCH_RANDOM
 from okapi.models.lmm_batch import fit_random_slope_model
 from okapi.models.mediation import bootstrap_mediation
-from okapi.chapters.mediation import mediation_dataset
+from okapi.chapters.mediation import mediation_dataset, pearson_correlation
 from okapi.models.mixed_models import MixedModelFit, linear_combination
 from okapi.chapters.pain import canonical_order
 from okapi.simulation.engine import ProgressBar, map_in_processes, task_seeds
 from okapi.models.trajectories.agreement import adjusted_rand_index
-from okapi.synthetic.cohort import simulate_cohort, simulate_patient_truth
+from okapi.synthetic.cohort import simulate_cohort, simulate_population
 from okapi.synthetic.patients import CLASS_LABELS, class_shares
 from okapi.models.trajectories import choose_number_of_classes, fit_trajectory_grid
 from okapi.plan import (CI_LEVEL, LINEAR_GROUP, LINEAR_TIME, RANDOM_PART,
@@ -47,6 +48,7 @@ QUANTITIES = {  # key: (label, unit)
     "interaction": ("Time x depression interaction (R8)", "NPRS points per month"),
     "indirect": ("Indirect effect a*b", "NPRS points per month per gram"),
     "proportion": ("Proportion mediated a*b/c (R13)", "%"),
+    "dose_pairs": ("Dose-pain correlation over pairs of calls (R9)", "r"),
 }
 TRUE_K = len(CLASS_LABELS)
 if BATCH_RANDOM != RANDOM_PART:
@@ -148,6 +150,10 @@ def analyse_replicate(task: tuple[SimulationStudySettings, int]) -> dict:
         row.update({f"{key}_{column}": scale * boot.loc[path, name]
                     for column, name in (("estimate", "estimate"), ("low", "perc_low"), ("high", "perc_high"))})
     row["n_mediation"] = int(x.size)
+    # R9 under the primary reading: pairs of calls, with the Fisher interval that treats them as independent
+    pairs = monthly_pairs(cohort)
+    r9 = pearson_correlation(pairs["dose_g"], pairs["diminution"])
+    row.update({"dose_pairs_estimate": r9.r, "dose_pairs_low": r9.ci_low, "dose_pairs_high": r9.ci_high})
 
     models = trajectory_models(long_df)
     chosen = models[ta.choose_model(models)]
@@ -175,15 +181,30 @@ def paths_from_crossproducts(cross: np.ndarray) -> dict[str, float]:
     return {"indirect": float(a * b), "proportion": float(100 * a * b / c)}
 
 
+def pair_sums(dose, diminution) -> np.ndarray:
+    """[n, sum x, sum y, sum xx, sum yy, sum xy] of the pairs of calls: a correlation from sums that add up."""
+    x, y = np.asarray(dose, dtype=float), np.asarray(diminution, dtype=float)
+    return np.array([x.size, x.sum(), y.sum(), x @ x, y @ y, x @ y])
+
+
+def correlation_from_sums(sums: np.ndarray) -> float:
+    n, sx, sy, sxx, syy, sxy = sums
+    return float((n * sxy - sx * sy) / np.sqrt((n * sxx - sx ** 2) * (n * syy - sy ** 2)))
+
+
 def _population_part(task: tuple[SimulationStudySettings, int, int]) -> dict:
-    """Sums over one slice of the population's latent values (true slope, complete baseline depression, dose)."""
+    """Sums over one slice of the population's latent values (true slope, complete baseline depression, dose), and
+    over its observed pairs of calls (R9's unit: no latent version of a pair exists)."""
     settings, index, n = task
-    truth = simulate_patient_truth(n, task_seeds(settings.seed, POPULATION_KEY, index)[0], settings.generator_overrides)
+    truth, follow_up = simulate_population(n, task_seeds(settings.seed, POPULATION_KEY, index)[0],
+                                           settings.generator_overrides)
+    _, _, pair_dose, pair_diminution = pair_arrays(follow_up["nprs"], follow_up["dose_month_g"])
     slope = truth["true_slope_per_month"].to_numpy()
     depressed = truth["depressed_baseline"].to_numpy(dtype=float)
     return {"n": float(n), "slope": float(slope.sum()), "n_depressed": float(depressed.sum()),
             "slope_depressed": float(slope @ depressed),
-            "cross": crossproducts(truth["cumulative_dose_g"].to_numpy(), depressed, -slope)}
+            "cross": crossproducts(truth["cumulative_dose_g"].to_numpy(), depressed, -slope),
+            "pairs": pair_sums(pair_dose, pair_diminution)}
 
 
 def _pseudo_truth_part(task: tuple[SimulationStudySettings, int, int]) -> dict:
@@ -196,22 +217,25 @@ def _pseudo_truth_part(task: tuple[SimulationStudySettings, int, int]) -> dict:
     return {"time_effect": linear_combination(linear, {"years": 1.0}).estimate,
             "interaction": slopes_per_month(grouped, "depressed")[1].estimate,
             "converged": bool(linear.converged and grouped.converged),
-            "cross": crossproducts(*mediation_arrays(cohort))}
+            "cross": crossproducts(*mediation_arrays(cohort)),
+            "pairs": pair_sums(*(monthly_pairs(cohort)[c] for c in ("dose_g", "diminution")))}
 
 
 def _generator_values(parts: list[dict]) -> dict[str, float]:
-    total = {key: sum(p[key] for p in parts) for key in ("n", "slope", "n_depressed", "slope_depressed", "cross")}
+    total = {key: sum(p[key] for p in parts)
+             for key in ("n", "slope", "n_depressed", "slope_depressed", "cross", "pairs")}
     not_depressed = (total["slope"] - total["slope_depressed"]) / (total["n"] - total["n_depressed"])
     return {"time_effect": 12 * total["slope"] / total["n"],
             "interaction": total["slope_depressed"] / total["n_depressed"] - not_depressed,
-            **paths_from_crossproducts(total["cross"])}
+            **paths_from_crossproducts(total["cross"]), "dose_pairs": correlation_from_sums(total["pairs"])}
 
 
 def _pseudo_truth_values(parts: list[dict]) -> dict[str, float]:
     """Mixed models: the mean over the cohorts; mediation: OLS on all their patients pooled."""
     return {"time_effect": float(np.mean([p["time_effect"] for p in parts])),
             "interaction": float(np.mean([p["interaction"] for p in parts])),
-            **paths_from_crossproducts(sum(p["cross"] for p in parts))}
+            **paths_from_crossproducts(sum(p["cross"] for p in parts)),
+            "dose_pairs": correlation_from_sums(sum(p["pairs"] for p in parts))}
 
 
 def _jackknife(parts: list, statistic) -> pd.DataFrame:

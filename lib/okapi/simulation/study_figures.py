@@ -17,7 +17,7 @@ from okapi.simulation.study import QUANTITIES, TRUE_K, SimulationStudyResults
 from okapi.synthetic.patients import CLASS_LABELS
 from okapi.plan import TRAJECTORY_FINAL, TRAJECTORY_K_VALUES, TRAJECTORY_STARTS
 
-DIGITS = {"time_effect": 3, "interaction": 4, "indirect": 5, "proportion": 1}
+DIGITS = {"time_effect": 3, "interaction": 4, "indirect": 5, "proportion": 1, "dose_pairs": 3}
 # The proportion mediated has intervals thousands of points wide; its panel shows this window (in %).
 PROPORTION_WINDOW = (-200.0, 300.0)
 _PALETTE = colours(10)  # 0 blue, 1 orange, 2 green, 3 vermillion, 4 reddish purple, ..., 9 sky blue
@@ -30,7 +30,10 @@ def plot_interval_coverage(results: SimulationStudyResults):
     reps, truths = results.replicates, results.truths
     coverage = results.performance.set_index(["quantity", "reference"])["coverage"]
     with book_theme():
-        fig, axes = plt.subplots(2, 2, figsize=figure_size(5.2), layout="constrained")
+        rows = -(-len(QUANTITIES) // 2)
+        fig, axes = plt.subplots(rows, 2, figsize=figure_size(2.6 * rows), layout="constrained")
+        for ax in axes.ravel()[len(QUANTITIES):]:
+            ax.set_visible(False)
         for ax, key in zip(axes.ravel(), QUANTITIES):
             order = np.argsort(reps[f"{key}_estimate"].to_numpy(), kind="stable")
             low, high = reps[f"{key}_low"].to_numpy()[order], reps[f"{key}_high"].to_numpy()[order]
@@ -57,7 +60,7 @@ def plot_interval_coverage(results: SimulationStudyResults):
         fig.legend(handles, labels, loc="outside lower center", ncol=2, frameon=False)
         covered = [f"{fmt_number(100 * coverage[(key, 'generator value')], 1)}% ({QUANTITIES[key][0]})"
                    for key in QUANTITIES]
-        alt = (f"Four panels, one per quantity, each showing the 95% CIs of the {len(reps)} simulated cohorts as "
+        alt = (f"{len(QUANTITIES)} panels, one per quantity, each showing the 95% CIs of the {len(reps)} simulated cohorts as "
                f"horizontal lines sorted by estimate, with the generator value and the estimator's pseudo-truth as "
                f"vertical lines. The intervals cover the generator value in {and_list(covered)} of cohorts.")
         return finish(fig, alt)
@@ -158,6 +161,8 @@ NOMINAL = 0.95
 
 def _with_unit(key: str, value: float) -> str:
     unit = QUANTITIES[key][1]
+    if unit == "r":
+        return f"r = {fmt_number(value, DIGITS[key])}"
     return fmt_number(value, DIGITS[key]) + ("%" if unit == "%" else f" {unit}")
 
 

@@ -5,22 +5,20 @@ which are then written into okapi.synthetic.parameters (the records stay the one
 tests/test_calibration.py check the result on a fresh seed). Newton's method on a large cohort with common random
 numbers (a parameter change moves outcomes, not the random streams), with the Jacobian taken by finite differences;
 the analogues are averaged over 30 cohorts of 20,000 so that centre effects average out.
-The dose term of the slope is solved in closed form afterwards: under the generator, dose is independent of the
-latent class given depression, so the population direct effect c' equals the dose coefficient, and R13 fixes it as
-c' = (1 - 0.646) / 0.646 * a * b with a and b taken from a multi-million-patient draw.
+R9, R12 and R13 are not solved for: the dose's effect on pain is an assumption (okapi.synthetic.parameters
+`pain_per_gram_received`), and these figures fall where it and the biases of the cumulative dose put them.
 """
 
 import numpy as np
 
-from okapi.synthetic.calibration import AIMS, analogue_values, arrays_from_simulation, grouped_ols
+from okapi.synthetic.calibration import AIMS, analogue_values, arrays_from_simulation
 from okapi.synthetic.parameters import parameter_values
-from okapi.synthetic.cohort import simulate_arrays, simulate_patient_truth
+from okapi.synthetic.cohort import simulate_arrays
 from okapi.data.targets import load_targets
 from okapi.plan import CALIBRATION_SEED
 
 SOLVER_SEED = CALIBRATION_SEED
 N_COHORTS = 30
-# (parameter, target id it is solved for, finite-difference step)
 # (parameter, target id it is solved for, scale Newton works on, finite-difference step on that scale). SDs are solved
 # as variances (a variance is linear in its contribution and may approach 0), the rate ratio on the log scale.
 SOLVED = (
@@ -43,7 +41,6 @@ SOLVED = (
 )
 _TO_SCALE = {"identity": lambda x: x, "square": lambda x: x * x, "log": np.log}
 _FROM_SCALE = {"identity": lambda x: x, "square": lambda x: np.sqrt(max(x, 0.0)), "log": np.exp}
-MEDIATED_SHARE = 0.646  # R13
 
 
 def _aims() -> np.ndarray:
@@ -66,18 +63,6 @@ def _with_scaled(values: dict, scaled: np.ndarray) -> dict:
     return new
 
 
-def solve_dose_slope(values: dict, n: int = 1_000_000, seed: int = SOLVER_SEED) -> float:
-    """slope_per_gram such that a b / (a b + c') = 0.646 (R13), from a large patient-level draw."""
-    truth = simulate_patient_truth(n, seed, {**values, "slope_per_gram": 0.0})
-    group = np.zeros(n, dtype=int)
-    depressed = truth["depressed_baseline"].to_numpy(dtype=float)
-    dose = truth["cumulative_dose_g"].to_numpy()
-    path_a = grouped_ols(depressed, [dose], group, 1)[0, 0]
-    path_b = grouped_ols(truth["pain_diminution_per_month"].to_numpy(), [dose, depressed], group, 1)[0, 1]
-    direct_on_diminution = (1 - MEDIATED_SHARE) / MEDIATED_SHARE * path_a * path_b
-    return float(-direct_on_diminution)  # the parameter acts on the slope, diminution is minus the slope
-
-
 def solve_calibrated_parameters(n: int = 600_000, seed: int = SOLVER_SEED, iterations: int = 5,
                                 verbose: bool = True) -> dict:
     values = dict(parameter_values())
@@ -92,7 +77,6 @@ def solve_calibrated_parameters(n: int = 600_000, seed: int = SOLVER_SEED, itera
         shifted[j] += steps[j]
         jacobian[:, j] = (_analogues(_with_scaled(values, shifted), n, seed) - base) / steps[j]
     for iteration in range(iterations):
-        values["slope_per_gram"] = solve_dose_slope(values, seed=seed)
         current = _analogues(values, n, seed)
         error = aims - current
         if verbose:
@@ -101,13 +85,11 @@ def solve_calibrated_parameters(n: int = 600_000, seed: int = SOLVER_SEED, itera
                   f"(aim {aims[worst]:.4f})")
         scaled = scaled + np.linalg.solve(jacobian, error)
         values = _with_scaled(values, scaled)
-    values["slope_per_gram"] = solve_dose_slope(values, seed=seed)
     final = _analogues(values, n, seed)
     if verbose:
         for (name, target, _, _), aim, got in zip(SOLVED, aims, final):
             print(f"{name:34s} = {values[name]: .6g}   {target}: {got: .4f} (aim {aim: .4f})")
-        print(f"{'slope_per_gram':34s} = {values['slope_per_gram']: .6g}")
-    return {name: values[name] for name in names + ["slope_per_gram"]}
+    return {name: values[name] for name in names}
 
 
 if __name__ == "__main__":

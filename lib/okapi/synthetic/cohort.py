@@ -17,8 +17,7 @@ from okapi import paths
 from okapi.synthetic.parameters import parameter_values
 from okapi.data.manifest import write_manifest
 from okapi.synthetic.outcomes import draw_follow_up
-from okapi.synthetic.patients import (CLASS_LABELS, MONTHS, PAIN_TYPES, draw_patients, expand_administrations,
-                                      make_streams)
+from okapi.synthetic.patients import CLASS_LABELS, MONTHS, PAIN_TYPES, draw_patients, make_streams
 from okapi.plan import PUBLISHED_N_PATIENTS, SYNTHETIC_SEED
 
 DECIMALS = {"pain_duration_years": 1, "sf12_pcs": 1, "sf12_mcs": 1, "dose_mg": 1}  # as generated and as written
@@ -56,16 +55,21 @@ def simulate_arrays(n: int, seed: int, overrides: dict | None = None, n_cohorts:
     values = parameter_values(overrides)
     streams = make_streams(seed)
     patients = draw_patients(n, n_cohorts, values, streams)
-    administrations = expand_administrations(patients, values, streams["stays"])
-    return patients, administrations, draw_follow_up(patients, administrations, values, streams)
+    administrations, follow_up = draw_follow_up(patients, values, streams)
+    return patients, administrations, follow_up
 
 
 def simulate_patient_truth(n: int, seed: int = SYNTHETIC_SEED, overrides: dict | None = None) -> pd.DataFrame:
-    """Patient-level latent quantities only (no visits): cheap enough for millions of patients (population values).
-    Same seed and n give the same patients as simulate_cohort."""
-    values = parameter_values(overrides)
-    patients = draw_patients(n, 1, values, make_streams(seed))
-    return _patient_truth(patients)
+    """Patient-level latent quantities only (no tables): for large populations. The dose depends on the year of care,
+    so the follow-up is drawn too. Same seed and n give the same patients as simulate_cohort."""
+    return simulate_population(n, seed, overrides)[0]
+
+
+def simulate_population(n: int, seed: int = SYNTHETIC_SEED, overrides: dict | None = None
+                        ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """simulate_patient_truth's table and the follow-up arrays (okapi.synthetic.outcomes.draw_follow_up) beside it."""
+    patients, _, follow_up = simulate_arrays(n, seed, overrides)
+    return _patient_truth(patients), follow_up
 
 
 def simulate_cohort(n: int = PUBLISHED_N_PATIENTS, seed: int = SYNTHETIC_SEED, overrides: dict | None = None) -> SyntheticCohort:

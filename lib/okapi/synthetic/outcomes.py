@@ -1,4 +1,5 @@
-"""Follow-up stage of the synthetic cohort: monthly pain, who answers each call, HADS, SF-12 and adverse effects.
+"""Follow-up stage of the synthetic cohort: the year of care (okapi.synthetic.care: pain, calls, re-treatment),
+then HADS, SF-12 and adverse effects.
 
 Works on the arrays of okapi.synthetic.patients (any number of patients or replicate cohorts). All random numbers of a
 stage are drawn up front in fixed shapes, so a parameter change moves outcomes, never the stream (common random
@@ -8,55 +9,26 @@ numbers).
 import numpy as np
 from scipy.special import expit, logit
 
-from okapi.data.codebook import DAYS_PER_MONTH
-from okapi.synthetic.patients import MONTHS, class_mean_curves, class_shares, hads_d_class_means
+from okapi.data.derive import month_of_day
+from okapi.synthetic.care import draw_year_of_care, expand_administrations
+from okapi.synthetic.patients import MONTHS, class_shares, hads_d_class_means
 
 
-def draw_follow_up(p: dict, administrations: dict, v: dict, streams: dict) -> dict[str, np.ndarray]:
-    """Matrices (patients x 13 months) of complete and observed outcomes; NaN = not observed."""
-    out = {}
-    latent_mean = (class_mean_curves(v)[p["latent_class"]] + (p["centre_effect"] + p["random_intercept"])[:, None]
-                   + p["slope_deviation"][:, None] * MONTHS)
-    out["latent_mean"] = latent_mean
-    out["nprs_complete"] = np.clip(np.round(latent_mean + _residuals(p, v, streams["pain"])), 0, 10)
-    answered, out["dropout_month"] = _answered_calls(out["nprs_complete"], v, streams["missing"])
-    out["answered"] = answered
-    out["nprs"] = np.where(answered, out["nprs_complete"], np.nan)
-    out.update(_questionnaires(p, latent_mean, answered, v, streams["questionnaires"]))
-    out.update(_adverse_effects(p, administrations, answered, v, streams["adverse"]))
-    return out
-
-
-def _residuals(p, v, rng):
-    """Month-to-month residuals, AR(1) with the assumed lag-1 correlation (0 = independent)."""
-    z = rng.normal(size=(p["cohort"].size, MONTHS.size))
-    rho, sd = v["pain_residual_autocorrelation"], v["pain_residual_sd"]
-    eps = np.empty_like(z)
-    eps[:, 0] = z[:, 0]
-    for t in MONTHS[1:]:
-        eps[:, t] = rho * eps[:, t - 1] + np.sqrt(1 - rho ** 2) * z[:, t]
-    return sd * eps
-
-
-def _answered_calls(nprs_complete, v, rng):
-    """Baseline missing completely at random; then monotone dropout whose monthly hazard rises with the last answered
-    pain score (missing at random), and intermittent missed calls (completely at random) while still followed."""
-    n = nprs_complete.shape[0]
-    u_baseline, u_dropout, u_missed = rng.random(n), rng.random((n, 12)), rng.random((n, 12))
-    answered = np.zeros(nprs_complete.shape, dtype=bool)
-    answered[:, 0] = u_baseline >= v["baseline_nprs_missing_share"]
-    last_score = np.where(answered[:, 0], nprs_complete[:, 0], v["dropout_centre_nprs"])
-    followed = np.ones(n, dtype=bool)
-    dropout_month = np.full(n, -1)
-    for t in MONTHS[1:]:
-        hazard = expit(v["dropout_logit_intercept"]
-                       + v["dropout_log_odds_per_nprs_point"] * (last_score - v["dropout_centre_nprs"]))
-        leaves = followed & (u_dropout[:, t - 1] < hazard)
-        dropout_month[leaves] = t
-        followed &= ~leaves
-        answered[:, t] = followed & (u_missed[:, t - 1] >= v["intermittent_miss_share"])
-        last_score = np.where(answered[:, t], nprs_complete[:, t], last_score)
-    return answered, dropout_month
+def draw_follow_up(p: dict, v: dict, streams: dict) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(administrations, follow-up): one record per infusion, and matrices (patients x 13 months) of complete and
+    observed outcomes (NaN = not observed). Adds to `p` what only the year of care decides: the patient's true
+    linear slope (least squares over months 0-12 of the latent mean, dose effect included), stays, infusions and
+    cumulative dose."""
+    out = draw_year_of_care(p, v, streams["pain"], streams["missing"], streams["stays"])
+    administrations = expand_administrations(p, out, streams["stays"])
+    centred = MONTHS - MONTHS.mean()
+    p["true_slope_per_month"] = out["latent_mean"] @ centred / (centred @ centred)
+    p["n_stays"] = out["stay"].sum(axis=1)
+    p["n_infusions"] = np.bincount(administrations["patient"], minlength=p["cohort"].size)
+    p["cumulative_dose_g"] = out["dose_month_g"].sum(axis=1)
+    out.update(_questionnaires(p, out["latent_mean"], out["answered"], v, streams["questionnaires"]))
+    out.update(_adverse_effects(p, administrations, out["answered"], v, streams["adverse"]))
+    return administrations, out
 
 
 def _questionnaires(p, latent_mean, answered, v, rng):
@@ -109,8 +81,7 @@ def _adverse_effects(p, administrations, answered, v, rng):
     week1[u_week1_missing < v["ae_week1_missing_share"]] = np.nan
 
     infusion_month = np.zeros((n, MONTHS.size), dtype=bool)
-    month_of_day = np.minimum(administrations["day"] // DAYS_PER_MONTH + 1, 12).astype(int)
-    infusion_month[administrations["patient"], month_of_day] = True
+    infusion_month[administrations["patient"], month_of_day(administrations["day"])] = True
     first, last = logit(v["ae_monthly_share_month1"]), logit(v["ae_monthly_share_month12"])
     log_odds = first + (MONTHS[1:] - 1) / 11 * (last - first) + np.log(v["ae_odds_ratio_infusion_month"]) * \
         infusion_month[:, 1:]

@@ -123,12 +123,15 @@ PARAMETERS: tuple[Parameter, ...] = (
     _assumed("ae_odds_ratio_infusion_month", 2.0, "odds ratio", "effects cluster in months with a hospital stay",
              1.0, 4.0),
     # --- ketamine administrations -------------------------------------------------------------------------------
-    _assumed("extra_stays_mean", 2.0, "hospital stays after the inclusion stay",
-             "IV ketamine is repeated in short hospital stays every few months (D1); one stay at inclusion plus a "
-             "gamma-Poisson number more. With the dose assumptions below: 2.8 stays and 8.4 daily infusions a "
-             "year on average, cumulative dose median 0.55 g, mean 0.73 g, SD 0.66 g (D6)", 1.0, 4.0,
-             sources="D1, D6"),
-    _assumed("max_stays_per_year", 12, "hospital stays", "at most one stay a month", 6, 12),
+    _assumed("extra_stays_mean", 2.0, "expected hospital stays after the inclusion stay in a year followed throughout",
+             "IV ketamine is repeated in short hospital stays every few months (D1); one stay at inclusion, then at "
+             "most one a month from month 2 while the patient is followed (okapi.synthetic.care), at a monthly rate "
+             "of this / 11 times the patient's frailty", 1.0, 4.0, sources="D1, D6"),
+    _assumed("retreatment_log_rate_per_nprs_point", 0.1, "log rate ratio per NPRS point",
+             "re-treatment follows recent pain, modestly: each NPRS point above 6.8 at the last call multiplies "
+             "the monthly chance of a stay by exp(0.1) = 1.11. Patients whose pain comes back are re-treated and then "
+             "regress to their mean, so dose and pain change are associated without any effect of the dose; 0 = "
+             "re-treatment by schedule alone. R9 bounds it (the sweep shows R9 against it)", 0.0, 0.5),
     _assumed("stays_frailty_shape", 2.0, "gamma shape", "patients differ in how often they are readmitted", 0.5, 10.0),
     _assumed("days_per_stay_probs", (0.30, 0.10, 0.20, 0.10, 0.30), "proportions for 1-5 days",
              "one infusion a day; single-day and 5-day protocols are both common in French pain clinics", None, None),
@@ -138,12 +141,10 @@ PARAMETERS: tuple[Parameter, ...] = (
     _assumed("infusion_dose_bounds_mg", (10.0, 300.0), "mg", "clinically usual range of one daily infusion", None,
              None),
     _assumed("infusion_dose_step_mg", 5.0, "mg", "doses recorded to the nearest 5 mg", 1.0, 10.0),
-    _derived("stays_rate_ratio_depressed", 0.8079, "rate ratio", "R10",
+    _derived("stays_rate_ratio_depressed", 0.708208, "rate ratio", "R10",
              _SOLVED + "corr(cumulative dose, baseline HADS-D) = -0.06 (R10)." + _NOT_CAUSAL),
-    _assumed("dose_reference_g", 1.0, "g", "cumulative dose at which the dose term of the slope is zero (centring "
-             "only; keeps the class curves near their stated shapes)", 0.5, 2.0),
     # --- monthly pain (NPRS) -------------------------------------------------------------------------------------
-    _derived("pain_baseline_level", 6.771, "NPRS points", "C2",
+    _derived("pain_baseline_level", 6.77145, "NPRS points", "C2",
              _SOLVED + "the mean observed NPRS at month 0 is 6.8 (C2)."),
     _assumed("pain_m0_class_offsets", (-2.85, 0.15, 0.95), "NPRS points (mild, moderate, severe)",
              "C5: classes named by pain level; the mild class sits well below the others at inclusion so that a "
@@ -153,14 +154,14 @@ PARAMETERS: tuple[Parameter, ...] = (
              "mild = low and stable, moderate = early responders, severe = high with slow partial relief; the classes "
              "converge rather than diverge because the published SD is the same (1.8) at month 0 and month 12 "
              "(C2, C3). Multiplied by pain_change_scale", None, None, sources="C2, C3, C5"),
-    _derived("pain_change_scale", 0.8329, "multiplier", "R4",
+    _derived("pain_change_scale", 0.835702, "multiplier", "R4",
              _SOLVED + "the complete-data standardised mean change (mean M12 - mean M0) / SD(M0) is -0.52 (R4)."),
     _assumed("pain_time_constant_months", (3.0, 2.5, 8.0), "months (mild, moderate, severe)",
              "relief after ketamine comes mostly in the first months for responders and slowly otherwise; shapes "
              "(1 - exp(-t/tau)) rescaled to reach the 12-month change", None, None),
-    _derived("pain_random_intercept_sd", 0.5813, "NPRS points", "C2", _SOLVED + "the SD of observed NPRS at month 0 is "
+    _derived("pain_random_intercept_sd", 0.581283, "NPRS points", "C2", _SOLVED + "the SD of observed NPRS at month 0 is "
              "1.8 (C2)."),
-    _derived("pain_random_slope_sd", 0.03565, "NPRS points per month", "C3", _SOLVED + "the SD of observed NPRS at "
+    _derived("pain_random_slope_sd", 0.0355353, "NPRS points per month", "C3", _SOLVED + "the SD of observed NPRS at "
              "month 12 is 1.8 (C3)."),
     _derived("dropout_centre_nprs", 6.8, "NPRS points", "C2", "the published baseline mean; centres the dropout "
              "model so that its intercept is the log-odds of dropping out at an average pain score"),
@@ -168,23 +169,32 @@ PARAMETERS: tuple[Parameter, ...] = (
     _assumed("pain_residual_autocorrelation", 0.0, "lag-1 correlation",
              "0 keeps the generator inside the model class the book fits (conditional independence); real diaries "
              "often show 0.2-0.4", 0.0, 0.5),
-    _derived("slope_shift_depressed", -0.03524, "NPRS points per month", "R8, R11",
-             _SOLVED + "patients with baseline HADS-D > 7 decline 0.035 points a month faster than the others, all "
-             "classes together (R8 = -0.04 and R11 = 0.03 are one quantity under the book's reading; 0.035 is the "
-             "only value that rounds to both). Applied within class; the class mix adds almost nothing." + _NOT_CAUSAL),
-    _derived("slope_per_gram", 0.001068, "NPRS points per month per gram", "R10, R11, R12, R13",
-             "solved in closed form (okapi.synthetic.calibration_solver.solve_dose_slope, 1,000,000 patients) so that 64.6% of "
-             "the dose -> pain-diminution association runs through baseline depression (R13): c' = (1 - 0.646) / "
-             "0.646 x a x b = 0.548 x (-0.056 per g) x (0.035 per month) = -0.0011 on the diminution, i.e. +0.0011 "
-             "on the slope; so small that R12 (0.00) holds. Dose is independent of the latent class given "
-             "depression, so c' is exactly this coefficient." + _NOT_CAUSAL),
+    _derived("slope_shift_depressed", -0.032919, "NPRS points per month", "R8, R11",
+             _SOLVED + "patients with baseline HADS-D > 7 decline faster than the others by the inverse-variance "
+             "mean of the two published estimates of that difference, R8 (-0.04, SE 0.013 from its CI) and R11 "
+             "(0.03, SE 0.008): both estimate it under the book's reading, and their symmetric CIs rule out that "
+             "they are one printed value (okapi.verdicts.consistency)." + _NOT_CAUSAL),
+    _assumed("depression_linear_share", 0.5, "share",
+             "how depression acts on the slope: 0 = a step at the published split HADS-D > 7 alone, 1 = a straight "
+             "line in the continuous baseline HADS-D alone, scaled so that the two groups differ by "
+             "slope_shift_depressed whatever the share (okapi.synthetic.patients.depression_slope_term); symptoms "
+             "rarely act as a threshold, and the paper reported only the split", 0.0, 1.0, sources="R8"),
+    _assumed("slope_per_hads_a_point", 0.0, "NPRS points per month per HADS-A point",
+             "anxiety at inclusion (centred within class) and the pain slope: the paper reported that anxiety did not "
+             "mediate (R14); 0 by default, both directions swept (0.004 is about half the depression difference "
+             "per SD of HADS-A)", -0.004, 0.004, sources="R14"),
+    _assumed("pain_per_gram_received", 0.0, "NPRS points per gram received so far",
+             "the causal effect of ketamine on pain, through the dose received before each call "
+             "(okapi.synthetic.care): 0 by default because the paper found no dose-response (R9, R12); "
+             "the sweep tries a benefit of 0.5 points per gram (about 0.35 points at the mean dose)", -0.5, 0.0,
+             sources="R9, R12"),
     # --- missing data ---------------------------------------------------------------------------------------------
     _derived("baseline_nprs_missing_share", 16 / 256, "proportion", "C1, C2", "(256 - 240) / 256"),
     _assumed("intermittent_miss_share", 0.10, "proportion of calls", "missed calls of patients still in follow-up, "
              "missing completely at random", 0.03, 0.25),
-    _derived("dropout_logit_intercept", -2.564, "log-odds per month", "C2, C3",
+    _derived("dropout_logit_intercept", -2.56429, "log-odds per month", "C2, C3",
              _SOLVED + "93 of 240 patients with a baseline score answer at month 12 (C2, C3)."),
-    _derived("dropout_log_odds_per_nprs_point", 0.09827, "log-odds per NPRS point", "C3, R4",
+    _derived("dropout_log_odds_per_nprs_point", 0.0978737, "log-odds per NPRS point", "C3, R4",
              _SOLVED + "the month-12 mean among those still answering is 5.7 (C3) while the complete-data mean "
              "implied by R4 is 6.8 - 0.52 x 1.8 = 5.86: dropout is missing at random given the last observed score, "
              "patients with more pain leaving more often."),
@@ -193,24 +203,24 @@ PARAMETERS: tuple[Parameter, ...] = (
     _assumed("questionnaire_item_missing_share", 0.03, "proportion", "a questionnaire left blank on an answered call",
              0.0, 0.1),
     # --- SF-12 -----------------------------------------------------------------------------------------------------
-    _derived("pcs_baseline_mean", 28.50, "norm-based points", "R6", _SOLVED + "baseline PCS mean is 28.5 (R6)."),
+    _derived("pcs_baseline_mean", 28.4953, "norm-based points", "R6", _SOLVED + "baseline PCS mean is 28.5 (R6)."),
     _assumed("pcs_per_nprs_point", -1.5, "PCS points per NPRS point", "physical health falls with pain level "
              "(baseline correlation PCS-NPRS about -0.25)", -3.0, 0.0),
     _assumed("pcs_occasion_sd", 4.0, "norm-based points", "test-retest noise of SF-12 summaries", 2.0, 6.0),
-    _derived("pcs_person_sd", 6.447, "norm-based points", "R6", _SOLVED + "baseline PCS SD is 7.9 (R6)."),
-    _derived("pcs_change_mean", -0.6466, "norm-based points over 12 months", "R6",
+    _derived("pcs_person_sd", 6.44672, "norm-based points", "R6", _SOLVED + "baseline PCS SD is 7.9 (R6)."),
+    _derived("pcs_change_mean", -0.645037, "norm-based points over 12 months", "R6",
              _SOLVED + "the month-12 PCS mean among respondents is 29.5 (R6)."),
-    _derived("pcs_change_sd", 4.751, "norm-based points over 12 months", "R6",
+    _derived("pcs_change_sd", 4.75461, "norm-based points over 12 months", "R6",
              _SOLVED + "the month-12 PCS SD among respondents is 9.2 (R6)."),
-    _derived("mcs_baseline_mean", 39.71, "norm-based points", "R5", _SOLVED + "baseline MCS mean is 39.7 (R5)."),
+    _derived("mcs_baseline_mean", 39.7105, "norm-based points", "R5", _SOLVED + "baseline MCS mean is 39.7 (R5)."),
     _assumed("mcs_per_hads_d_point", -1.2, "MCS points per HADS-D point", "mental health falls with depression "
              "(baseline correlation MCS-HADS-D about -0.57)", -2.0, -0.5),
     _assumed("mcs_per_hads_a_point", -0.5, "MCS points per HADS-A point", "and with anxiety", -1.0, 0.0),
     _assumed("mcs_occasion_sd", 4.0, "norm-based points", "test-retest noise of SF-12 summaries", 2.0, 6.0),
-    _derived("mcs_person_sd", 7.892, "norm-based points", "R5", _SOLVED + "baseline MCS SD is 10.9 (R5)."),
-    _derived("mcs_change_mean", 1.570, "norm-based points over 12 months", "R5",
+    _derived("mcs_person_sd", 7.89194, "norm-based points", "R5", _SOLVED + "baseline MCS SD is 10.9 (R5)."),
+    _derived("mcs_change_mean", 1.57636, "norm-based points over 12 months", "R5",
              _SOLVED + "the month-12 MCS mean among respondents is 42.2 (R5)."),
-    _derived("mcs_change_sd", 2.232, "norm-based points over 12 months", "R5",
+    _derived("mcs_change_sd", 2.27724, "norm-based points over 12 months", "R5",
              _SOLVED + "the month-12 MCS SD among respondents is 11.1 (R5)."),
 )
 

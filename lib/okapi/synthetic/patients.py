@@ -1,4 +1,5 @@
-"""Patient-level stage of the synthetic cohort: everything fixed at inclusion plus the latent pain slope and dose.
+"""Patient-level stage of the synthetic cohort: everything fixed at inclusion, the latent pain slope, and what
+re-treatment needs (readmission frailty, stay lengths, dose per infusion).
 
 Arrays, not DataFrames: the same code draws one cohort, many replicate cohorts at once (`n_cohorts`, for sampling-noise
 bands) or millions of patients (for population values), all from the records in okapi.synthetic.parameters.
@@ -78,7 +79,8 @@ def _binary_with_missing(rng, p, missing_share):
 
 
 def draw_patients(n: int, n_cohorts: int, v: dict, streams: dict) -> dict[str, np.ndarray]:
-    """Baseline characteristics, latent class, dose and latent slope for n_cohorts x n patients (cohort-major)."""
+    """Baseline characteristics, latent class, re-treatment inputs and latent slope for n_cohorts x n patients
+    (cohort-major)."""
     total = n * n_cohorts
     cohort = np.repeat(np.arange(n_cohorts), n)
     out = {"cohort": cohort}
@@ -144,79 +146,61 @@ def _draw_treatments(out, v, rng):
     out["anxiolytic"] = _binary_with_missing(rng, np.full(out["cohort"].size, v["anxiolytic_share"]), miss)
 
 
-def _capped_poisson(u, mean, cap):
-    """Poisson(mean) capped at `cap`, by inverting the CDF at the uniforms u: a smooth change of `mean` moves few
-    counts (common random numbers), unlike a fresh Poisson draw."""
-    pmf = np.exp(-mean)
-    cdf = pmf.copy()
-    count = np.zeros(mean.size, dtype=np.int64)
-    for k in range(1, cap + 1):
-        count += u >= cdf
-        pmf = pmf * mean / k
-        cdf = cdf + pmf
-    return count
+def split_gap(mean, sd, cut):
+    """E[X | X >= cut] - E[X | X < cut] for X ~ N(mean, sd): how far apart the two sides of a split lie, so that a
+    linear effect of X scaled by it moves the two groups' means apart by exactly 1."""
+    z = (cut - np.asarray(mean, float)) / sd
+    return sd * stats.norm.pdf(z) * (1 / stats.norm.sf(z) + 1 / stats.norm.cdf(z))
 
 
 def _draw_dose(out, v, rng):
-    """Stays in hospital (one at inclusion, more by a gamma-Poisson count), days per stay, dose per daily infusion.
+    """What re-treatment needs at inclusion: a readmission frailty, the length of every possible stay (the inclusion
+    stay and one a month from month 2) and the dose of one daily infusion. Whether a later stay happens is decided
+    month by month during follow-up (okapi.synthetic.care), while the patient is in care.
 
     Every uniform is drawn in a fixed shape before use, so a parameter change never shifts the stream."""
     total = out["cohort"].size
-    max_stays = int(v["max_stays_per_year"])
     shape = v["stays_frailty_shape"]
     frailty = rng.gamma(shape, 1 / shape, total)
-    u_count = rng.random(total)
-    u_length = rng.random((total, max_stays), dtype=np.float32)
+    u_length = rng.random((total, MONTHS.size - 1), dtype=np.float32)  # inclusion stay + months 2-12
     z_dose = rng.normal(size=total)
-    rate = v["extra_stays_mean"] * frailty * np.where(out["depressed"], v["stays_rate_ratio_depressed"], 1.0)
-    out["n_stays"] = 1 + _capped_poisson(u_count, rate, max_stays - 1)
+    out["stay_rate"] = (v["extra_stays_mean"] / (MONTHS.size - 2) * frailty
+                        * np.where(out["depressed"], v["stays_rate_ratio_depressed"], 1.0))
     probs = np.asarray(v["days_per_stay_probs"], float)
     cumulative = np.cumsum(probs / probs.sum())
     cumulative[-1] = 1.0
-    lengths = 1 + np.searchsorted(cumulative, u_length, side="right")
-    lengths[np.arange(max_stays)[None, :] >= out["n_stays"][:, None]] = 0  # stays that did not happen
-    out["stay_lengths"] = lengths
+    out["possible_stay_lengths"] = 1 + np.searchsorted(cumulative, u_length, side="right")
     low, high = v["infusion_dose_bounds_mg"]
     step = v["infusion_dose_step_mg"]
     dose = v["infusion_dose_median_mg"] * np.exp(np.log(v["infusion_dose_geometric_sd"]) * z_dose)
     out["infusion_dose_mg"] = np.clip(np.round(dose / step) * step, low, high)
-    out["n_infusions"] = lengths.sum(axis=1)
-    out["cumulative_dose_g"] = out["infusion_dose_mg"] * out["n_infusions"] / 1000.0
+
+
+def depression_slope_term(hads_d0_latent, depressed, latent_class, v) -> np.ndarray:
+    """How baseline depression changes a patient's slope, in units of the group difference: a step at the published
+    split (HADS-D > 7) and a linear effect of the continuous score, mixed by `depression_linear_share` (0 = the step
+    alone, the split as a special case; 1 = the continuous score alone). Each part is centred within class and scaled
+    so that, within every class, the depressed and the others differ by exactly 1: `slope_shift_depressed` is the
+    group difference whatever the mix, and each class keeps its stated mean curve."""
+    d_means, p_depressed = hads_d_class_means(v)
+    mean = d_means[latent_class]
+    step = depressed - p_depressed[latent_class]
+    linear = (hads_d0_latent - mean) / split_gap(mean, v["hads_d_sd"], PUBLISHED_HADS_D_CUTOFF + 0.5)
+    share = v["depression_linear_share"]
+    return (1 - share) * step + share * linear
 
 
 def _draw_slope(out, v, rng):
-    """Random intercept and the patient's linear slope: class slope + depression + dose + random slope.
+    """Random intercept and the patient's linear slope: class slope + depression + anxiety + random slope.
 
-    The depression term is centred on the class's expected share, so each class keeps its stated mean curve.
-    """
+    Depression and anxiety terms are centred within class, so each class keeps its stated mean curve. The dose acts
+    later, month by month, through the dose received so far (okapi.synthetic.care)."""
     total = out["cohort"].size
-    _, p_depressed = hads_d_class_means(v)
     k = out["latent_class"]
+    a_means = v["hads_a_mean"] + np.asarray(v["hads_a_class_offsets"], float)
     out["random_intercept"] = rng.normal(0.0, v["pain_random_intercept_sd"], total)
     out["random_slope"] = rng.normal(0.0, v["pain_random_slope_sd"], total)
-    out["slope_deviation"] = (v["slope_shift_depressed"] * (out["depressed"] - p_depressed[k])
-                              + v["slope_per_gram"] * (out["cumulative_dose_g"] - v["dose_reference_g"])
+    out["slope_deviation"] = (v["slope_shift_depressed"] * depression_slope_term(out["hads_d0_latent"],
+                                                                                  out["depressed"], k, v)
+                              + v["slope_per_hads_a_point"] * (out["hads_a0_latent"] - a_means[k])
                               + out["random_slope"])
-    out["true_slope_per_month"] = class_linear_slopes(v)[k] + out["slope_deviation"]
-
-
-def expand_administrations(p: dict, v: dict, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """One record per daily infusion: (patient index, day since inclusion, dose in mg), sorted by patient and day.
-
-    The first stay starts on the inclusion day; later stays fall one per equal slot of days 28-364, at a random place
-    in the slot, so stays never overlap and the last infusion is on or before day 364.
-    """
-    lengths = p["stay_lengths"]
-    jitter = rng.random(lengths.shape)
-    happened = lengths > 0
-    stay_patient, stay_rank = np.nonzero(happened)  # row-major: by patient, then stay order
-    stay_length = lengths[happened]
-    n_extra = p["n_stays"][stay_patient] - 1
-    slot = np.where(n_extra > 0, 337.0 / np.maximum(n_extra, 1), 0.0)
-    start = np.where(stay_rank == 0, 0,
-                     np.floor(28 + (stay_rank - 1) * slot + jitter[happened] * (slot - stay_length)))
-    infusion_stay = np.repeat(np.arange(stay_patient.size), stay_length)
-    day_in_stay = np.arange(infusion_stay.size) - np.repeat(np.cumsum(stay_length) - stay_length, stay_length)
-    patient = stay_patient[infusion_stay]
-    return {"patient": patient, "day": (start[infusion_stay] + day_in_stay).astype(np.int64),
-            "dose_mg": p["infusion_dose_mg"][patient]}
