@@ -10,13 +10,14 @@ from docutils import nodes
 from docutils.utils import new_document
 
 from okapi.book.theme import MIN_FONT_PT
-from okapi.sensitivity.verdicts import NOT_ASSESSABLE, NOT_SURVIVED, SURVIVED
-from okapi.verdicts.ledger import NOT_COMPARABLE, NOT_REPRODUCED, REPRODUCED
+from okapi.verdicts.ledger import NOT_COMPARABLE
+from okapi.verdicts.rules import (CONTRADICTED, NOT_ASSESSABLE, NOT_ESTIMABLE, NOT_REPRODUCED, REPRODUCED,
+                                 SUPPORTED)
 from okapi_publish import latex_layout, widths
 from support.latex_log import log_problems
 
-VERDICT_WORDS = sorted({word for verdict in (REPRODUCED, NOT_REPRODUCED, NOT_COMPARABLE, SURVIVED, NOT_SURVIVED,
-                                             NOT_ASSESSABLE) for word in verdict.split() if len(word) > 5})
+VERDICT_WORDS = sorted({word for verdict in (REPRODUCED, NOT_REPRODUCED, NOT_ESTIMABLE, NOT_COMPARABLE, SUPPORTED,
+                                             CONTRADICTED, NOT_ASSESSABLE) for word in verdict.split() if len(word) > 5})
 
 
 def hyphenated(text: str, words) -> list[str]:
