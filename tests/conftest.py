@@ -2,6 +2,7 @@
 # builds the book once per test session (one HTML build, one PDF build, and the journal submission: manuscript PDF and
 # Word file with the supplement) for every test that checks what it shows, with one headless Chromium for every test
 # that looks at a page.
+import re
 import shutil
 import subprocess
 import sys
@@ -118,6 +119,9 @@ def submission(tmp_path_factory) -> Submission:
     assert pdf.exists(), "the manuscript build failed:\n" + output[-4000:]
     text = subprocess.run(["pdftotext", "-x", str(TEXT_LEFT_PT), "-y", "0", "-W", "1000", "-H", "1000", str(pdf), "-"],
                           capture_output=True, text=True, check=True).stdout
+    # Each page ends with its number, then a form feed: page furniture, not text. Left in, it splits a sentence that
+    # runs over a page break ("... (HADS-D > 7): 7 6 answers ...").
+    text = re.sub(r"\n\s*\d+\s*\f", "\n", text)
     latex = folder / "latex"
     supplement_log = folder / "supplement" / "_build" / "latex" / "okapi-supplement.log"
     return Submission(folder, result.returncode, output,

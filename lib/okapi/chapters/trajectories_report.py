@@ -33,19 +33,16 @@ def fit_table(results: TrajectoryResults) -> pd.DataFrame:
         for _, row in model.fit_table.iterrows():
             k = int(row["n_classes"])
             rows.append({
-                "Model": model.label, "K": str(k), "Log-likelihood": fmt_number(row["log_likelihood"], 1),
-                "Parameters": str(int(row["n_parameters"])), "BIC": fmt_number(row["bic"], 1),
+                "Model": model.label, "K": str(k), "BIC": fmt_number(row["bic"], 1),
                 # Three decimals: an entropy of 0.697 must not print as 0.70 beside a 0.7 threshold.
-                "Relative entropy": "-" if k == 1 else fmt_number(row["relative_entropy"], 3),
-                "Average posterior probability": " / ".join(
-                    fmt_number(a, 3) for a in average_posterior_probability(model.fits[k].posterior)),
-                "Class shares, %": " / ".join(fmt_number(100 * p, 1) for p in model.fits[k].class_probabilities),
-                "Smallest class, %": fmt_number(100 * row["smallest_class_share"], 1),
-                "Odds of correct classification, lowest": "-" if k == 1 else fmt_number(row["min_odds_correct"], 1),
-                "Best log-likelihood replicated": f"{int(row['n_replications'])} of {TRAJECTORY_FINAL}",
-                "Usable": "no" if estimation_problems(row) else "yes",
-                "Adequacy diagnostics met": "all" if not adequacy_problems(row) else
-                f"{4 - len(adequacy_problems(row))} of 4",
+                "Entropy": "-" if k == 1 else fmt_number(row["relative_entropy"], 3),
+                "Average posterior": " / ".join(
+                    fmt_number(a, 2) for a in average_posterior_probability(model.fits[k].posterior)),
+                "OCC, lowest": "-" if k == 1 else fmt_number(row["min_odds_correct"], 1),
+                "Shares, %": " / ".join(fmt_number(100 * p, 1) for p in model.fits[k].class_probabilities),
+                "Replicated": f"{int(row['n_replications'])} of {TRAJECTORY_FINAL}",
+                "Adequacy": ("not usable" if estimation_problems(row) else "all met" if not adequacy_problems(row)
+                             else f"{4 - len(adequacy_problems(row))} of 4"),
                 "Chosen": "yes" if k == model.chosen_k else "",
             })
     return pd.DataFrame(rows)
