@@ -85,6 +85,25 @@ READING_SE_FACTOR = _choose("READING_SE_FACTOR", 2.0, "a reading fits a publishe
 PRIMARY_READING = _choose("PRIMARY_READING", "F", "the reading of the mediation model with the highest joint fit to "
                                                  "the published figures (okapi.chapters.readings; a test keeps them "
                                                  "in agreement)")
+DOSE_LANDMARK_MONTH = _choose("DOSE_LANDMARK_MONTH", 3, "landmark of the dose-exposure analysis: the inclusion stay and "
+                                                         "the first re-treatments fall before it, most of the year after")
+DOSE_EFFECT_FOR_POWER = _choose("DOSE_EFFECT_FOR_POWER", -0.5, "NPRS points per gram received at which the dose "
+                                                               "analyses' power is measured: the end of the sweep's "
+                                                               "range of pain_per_gram_received")
+MULTIPLICITY_FAMILIES = _choose("MULTIPLICITY_FAMILIES", {
+    "primary": ("R4", "C3a"), "secondary": ("R5c", "R6c", "R8"), "exploratory": ("R9", "R10", "R11", "R12")},
+    "families of the published P values: the pain course (the primary outcome), then quality of life and the "
+    "depression interaction (secondary), then the mediation model (exploratory)")
+MULTIPLICITY_ALPHA = _choose("MULTIPLICITY_ALPHA", 0.05, "familywise error rate of Holm's correction within a family")
+RESPONDER_PERCENT = _choose("RESPONDER_PERCENT", 30, "a fall of at least 30% in NPRS from inclusion: IMMPACT's "
+                                                     "moderately important change in chronic pain (Dworkin 2008)")
+RESPONDER_POINTS = _choose("RESPONDER_POINTS", 2.0, "a fall of at least 2 NPRS points, the absolute counterpart "
+                                                   "(Farrar 2001)")
+RESPONDER_MONTHS = _choose("RESPONDER_MONTHS", (3, 6, 12), "early, mid-year and the end of follow-up")
+PAIN_MCID_POINTS = _choose("PAIN_MCID_POINTS", 2.0, "the usual minimal clinically important fall of chronic pain on "
+                                                   "the 0-10 NPRS (Farrar 2001)")
+ADEQUACY_SPLINE_DF = _choose("ADEQUACY_SPLINE_DF", 4, "natural cubic spline of time in the adequacy check: enough "
+                                                      "for an early fall then a plateau, few enough for 13 months")
 MEDIATION_BOOTSTRAP = _choose("MEDIATION_BOOTSTRAP", 5000, "percentile limits stable to the printed digits")
 MEDIATION_BOOTSTRAP_SEED = _choose("MEDIATION_BOOTSTRAP_SEED", 20230519, "fixed: a rerun gives the same interval")
 MEDIATION_SIMULATIONS = _choose("MEDIATION_SIMULATIONS", 2000, "draws of statsmodels' Mediation, the second route")
@@ -141,10 +160,13 @@ def plan_table(kind: str | None = None) -> pd.DataFrame:
 
 
 def _shown(value) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_shown(item)}" for key, item in value.items())
     if isinstance(value, tuple):
         return ", ".join(map(str, value))
     if isinstance(value, float) and not value.is_integer():
-        return f"1/{round(1 / value)}" if abs(1 / value - round(1 / value)) < 1e-9 else f"{value:g}"
+        unit_fraction = 0 < value < 1 and abs(1 / value - round(1 / value)) < 1e-9
+        return f"1/{round(1 / value)}" if unit_fraction else f"{value:g}"
     return str(value)
 
 
@@ -201,6 +223,8 @@ class SensitivitySettings(Settings):
     sweep_tornado_top: int = setting(12, "parameters shown per panel of the tornado figures")
     hads_strict_cutoff: int = setting(HADS_STRICT_CUTOFF, "the stricter split beside the analysis one")
     hads_change_month: int = setting(3, "questionnaire month ending the early window of the change-in-HADS-D reading")
+    dose_cohorts: int = setting(40, "synthetic cohorts per truth in the dose-exposure bias check (MC SE of a 5% "
+                                    "false-positive rate about 3.4 points)")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 
 TEXT_WIDTH_IN = 6.3  # A4, 11 pt, the LaTeX layout's text width (~160 mm)
+# The A4 text block is 9.9 in tall; a figure of at most this height leaves room for a caption of about six lines and
+# the float's spacing (taller, LaTeX cannot place it: "Float too large").
+MAX_FIGURE_HEIGHT_IN = 8.5
 MIN_FONT_PT = 7.0
 FONT_SIZES = {"font.size": 9.0, "axes.titlesize": 9.0, "axes.labelsize": 9.0, "xtick.labelsize": 8.0,
               "ytick.labelsize": 8.0, "legend.fontsize": 8.0, "legend.title_fontsize": 8.0}

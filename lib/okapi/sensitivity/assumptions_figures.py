@@ -10,7 +10,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from okapi.book.report import and_list
-from okapi.book.theme import book_theme, colours, figure_size, finish
+from okapi.book.theme import MAX_FIGURE_HEIGHT_IN, book_theme, colours, figure_size, finish
 from okapi.sensitivity.assumptions import DEFAULT, NEGLIGIBLE, AssumptionsResults, assumed_parameters
 from okapi.sensitivity.assumptions_cohorts import MEDIATED_SHARE_BAND, STATISTICS
 from okapi.sensitivity.assumptions_report import NOT_APPLICABLE, parameter_value
@@ -119,7 +119,13 @@ def tornado_figure(results: AssumptionsResults, keys: tuple[str, ...], top: int 
             ax.set_axis_off()
             return finish(fig, "No figure: " + NOT_APPLICABLE + ".")
     top = results.settings.sweep_tornado_top if top is None else top
-    heights = [max(1, len(_shown(results, k, top))) for k in keys]
+    # Fewer parameters per panel when all of them would make the figure taller than a page can hold.
+    while True:
+        heights = [max(1, len(_shown(results, k, top))) for k in keys]
+        total_in = LEGEND_IN + sum(ROW_IN * h + AXES_MIN_IN + PANEL_IN for h in heights)
+        if total_in <= MAX_FIGURE_HEIGHT_IN or top == 1:
+            break
+        top -= 1
     palette = dict(zip(ENDS, colours(len(ENDS))))
     with book_theme():
         # Rows as tight as 8 pt labels allow: a figure taller than the PDF's text height would be shrunk to fit,

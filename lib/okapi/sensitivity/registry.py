@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from okapi.book import report
 from okapi.plan import SensitivitySettings
-from okapi.sensitivity import (assumptions, assumptions_figures, assumptions_report, centres, definitions,
-                               definitions_figures, mediation, mediation_figures, missing, missing_figures,
-                               trajectories, trajectories_figures)
+from okapi.sensitivity import (adequacy, assumptions, assumptions_figures, assumptions_report, centres, clinical,
+                               definitions, definitions_figures, dose_exposure, mediation, mediation_figures, missing,
+                               missing_figures, trajectories, trajectories_figures)
 from okapi.data.loading import SYNTHETIC
 from okapi.sensitivity.verdicts import Verdict, conclusion_summary, with_design_mark, with_power
 
@@ -37,6 +37,12 @@ SECTIONS: dict[str, Section] = {s.key: s for s in (
             {"fig_sens_definitions_forest": definitions_figures.plot_interaction_forest}),
     Section("mediation", "Readings of the mediation model", mediation.run_mediation_sensitivity, mediation.verdicts,
             mediation.glued_text, {"fig_sens_mediation_iky": mediation_figures.plot_sensitivity_curves}),
+    Section("dose", "Dose as a time-varying exposure", dose_exposure.run_dose_exposure_sensitivity,
+            dose_exposure.verdicts, dose_exposure.glued_text),
+    Section("adequacy", "Model adequacy", adequacy.run_adequacy_sensitivity, adequacy.verdicts, adequacy.glued_text,
+            {"fig_sens_adequacy": adequacy.plot_adequacy}),
+    Section("clinical", "Clinical relevance", clinical.run_clinical_sensitivity, clinical.verdicts,
+            clinical.glued_text),
     Section("trajectories", "Trajectory settings", trajectories.run_trajectories_sensitivity, trajectories.verdicts,
             trajectories.glued_text, {"fig_sens_trajectories_bootstrap_k": trajectories_figures.plot_bootstrap_k}),
     Section("centres", "Centres", centres.run_centres_sensitivity, centres.verdicts, centres.glued_text),
