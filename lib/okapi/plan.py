@@ -104,6 +104,10 @@ PAIN_MCID_POINTS = _choose("PAIN_MCID_POINTS", 2.0, "the usual minimal clinicall
                                                    "the 0-10 NPRS (Farrar 2001)")
 ADEQUACY_SPLINE_DF = _choose("ADEQUACY_SPLINE_DF", 4, "natural cubic spline of time in the adequacy check: enough "
                                                       "for an early fall then a plateau, few enough for 13 months")
+CONFOUNDERS = _choose("CONFOUNDERS", ("age", "sex", "pain_type", "nprs_baseline", "pain_duration_years", "opioid",
+                                      "antidepressant", "antiepileptic", "anxiolytic", "centre"),
+                      "inclusion characteristics that could differ by depression and shape the pain course "
+                      "(patients.csv and pain at inclusion), and the clinic")
 MEDIATION_BOOTSTRAP = _choose("MEDIATION_BOOTSTRAP", 5000, "percentile limits stable to the printed digits")
 MEDIATION_BOOTSTRAP_SEED = _choose("MEDIATION_BOOTSTRAP_SEED", 20230519, "fixed: a rerun gives the same interval")
 MEDIATION_SIMULATIONS = _choose("MEDIATION_SIMULATIONS", 2000, "draws of statsmodels' Mediation, the second route")

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from okapi.book import report
 from okapi.plan import SensitivitySettings
 from okapi.sensitivity import (adequacy, assumptions, assumptions_figures, assumptions_report, centres, clinical,
-                               definitions, definitions_figures, dose_exposure, mediation, mediation_figures, missing,
-                               missing_figures, trajectories, trajectories_figures)
+                               confounding, definitions, definitions_figures, dose_exposure, mediation,
+                               mediation_figures, missing, missing_figures, questionnaires, trajectories,
+                               trajectories_figures)
 from okapi.data.loading import SYNTHETIC
 from okapi.sensitivity.verdicts import Verdict, conclusion_summary, with_design_mark, with_power
 
@@ -41,6 +42,10 @@ SECTIONS: dict[str, Section] = {s.key: s for s in (
             dose_exposure.verdicts, dose_exposure.glued_text),
     Section("adequacy", "Model adequacy", adequacy.run_adequacy_sensitivity, adequacy.verdicts, adequacy.glued_text,
             {"fig_sens_adequacy": adequacy.plot_adequacy}),
+    Section("confounding", "Confounding of the depression comparison", confounding.run_confounding_sensitivity,
+            confounding.verdicts, confounding.glued_text),
+    Section("questionnaires", "Depression and quality of life over time",
+            questionnaires.run_questionnaires_sensitivity, questionnaires.verdicts, questionnaires.glued_text),
     Section("clinical", "Clinical relevance", clinical.run_clinical_sensitivity, clinical.verdicts,
             clinical.glued_text),
     Section("trajectories", "Trajectory settings", trajectories.run_trajectories_sensitivity, trajectories.verdicts,

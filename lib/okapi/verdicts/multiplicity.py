@@ -70,8 +70,8 @@ def glued_text(table: pd.DataFrame) -> dict[str, str]:
     def ids(frame) -> str:
         return ", ".join(frame["id"]) or "none"
 
-    return {"vr_mult_n_tests": str(len(table)), "vr_mult_n_families": str(table["family"].nunique()),
-            "vr_mult_alpha": f"{MULTIPLICITY_ALPHA:g}".lstrip("0"),
-            "vr_mult_published_survive": ids(table[table["published_survives"]]),
-            "vr_mult_published_fall": ids(table[~table["published_survives"]]),
-            "vr_mult_reproduced_survive": ids(table[table["reproduced_survives"]])}
+    return {"mult_n_tests": str(len(table)), "mult_n_families": str(table["family"].nunique()),
+            "mult_alpha": f"{MULTIPLICITY_ALPHA:g}".lstrip("0"),
+            "mult_published_survive": ids(table[table["published_survives"]]),
+            "mult_published_fall": ids(table[~table["published_survives"]]),
+            "mult_reproduced_survive": ids(table[table["reproduced_survives"]])}
