@@ -9,8 +9,8 @@ gives on a conclusion, in one vocabulary.
   imputation under MAR with the analysis model, centre-clustered SEs of the same estimates) and is reported apart,
   not counted as a further test;
 - decided by the synthetic design: on the synthetic cohort, an answer that the generator's construction decides
-  (the calibrated depression effect, no anxiety effect, no dose effect, dropout at random, three groups, the
-  generator's own parameters) is marked with the reason and not counted as evidence about the paper.
+  (the calibrated decline and depression effect, no anxiety effect, no dose effect, dropout at random, three groups,
+  the generator's own parameters) is marked with the reason and not counted as evidence about the paper.
 
 Each section module (okapi.sensitivity.missing, ...) exposes `run_...(cohort, settings) -> results` and
 `verdicts(results) -> list[Verdict]`; okapi.sensitivity.registry finishes them (power, design marks) and the
@@ -53,6 +53,7 @@ CONCLUSIONS = {c.key: c for c in (
 # On the synthetic cohort, what the generator's construction decides (okapi.synthetic), by conclusion; the
 # assumptions sweep varies the generator itself, so every one of its verdicts is about the generator.
 DECIDED_BY_DESIGN = {
+    "pain_decline": "the generator's one-year change was calibrated to the published R4",
     "depression_interaction": "the generator's depression effect on the slope, half a step at the paper's cut-off and "
                               "half linear in HADS-D, was calibrated to the published R8 and R11",
     "anxiety_not": "the generator gives anxiety no effect on pain",
