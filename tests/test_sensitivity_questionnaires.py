@@ -1,5 +1,7 @@
 # Guards against courses and cross-lags computed on the wrong rows or scale: months assumed instead of read,
 # pairs that skip a questionnaire month, unstandardised cross-lags, and a course fit that differs from statsmodels.
+import warnings
+
 import numpy as np
 import pytest
 
@@ -36,9 +38,18 @@ def test_cross_lags_match_a_direct_regression(cohort):
 
 
 def test_double_programming_course_matches_statsmodels(cohort):
+    # statsmodels' MixedLM (REML) on the same rows. On this cohort HADS-D's random-slope variance is near 0 and
+    # statsmodels warns that it did not converge; the book's REML optimum must then be at least as good, and the
+    # yearly changes agree to 1e-4 points, the SEs to 1%.
+    from okapi.models.lmm_batch import fit_random_slope_model
+
     frame = cohort.visits.loc[cohort.visits["hads_d"].notna(), ["patient_id", "month", "hads_d"]].copy()
     frame["years"], frame["hads_d"] = frame["month"] / 12, frame["hads_d"].astype(float)
-    theirs = linear_combination(fit_pain_mixed_model(frame, "hads_d ~ years"), {"years": 1.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # its non-convergence warning, judged here
+        theirs_fit = fit_pain_mixed_model(frame, "hads_d ~ years")
+    assert fit_random_slope_model(frame, "hads_d ~ years", warn=False).loglik >= theirs_fit.loglik - 1e-6
+    theirs = linear_combination(theirs_fit, {"years": 1.0})
     ours = questionnaires.course(cohort, "hads_d")
     assert ours.estimate == pytest.approx(theirs.estimate, abs=1e-4)
     assert ours.se == pytest.approx(theirs.se, rel=0.01)
