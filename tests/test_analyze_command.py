@@ -6,11 +6,10 @@ import math
 import subprocess
 import sys
 
-import nbformat
 import pytest
 
 from okapi import paths
-from okapi.book.report import ARTIFACT_KEY
+from support.front_page import front_page_ledger
 
 FIXTURES = paths.REPO_ROOT / "tests" / "fixtures"
 
@@ -20,19 +19,12 @@ def _analyze(*args):
                           timeout=600)
 
 
-def _front_page_ledger() -> dict:
-    return next(output["data"]["application/json"]
-                for cell in nbformat.read(paths.REPO_ROOT / "index.ipynb", as_version=4).cells
-                for output in cell.get("outputs", [])
-                if output.get("metadata", {}).get(ARTIFACT_KEY) == "reproduction-ledger.json")
-
-
 @pytest.mark.slow
 def test_analyze_writes_the_ledger_the_front_page_publishes(tmp_path):
     out = tmp_path / "ledger.json"
     result = _analyze(paths.DATA_DIR, "--out", out)
     assert result.returncode == 0, result.stderr
-    assert json.loads(out.read_text(encoding="utf-8")) == _front_page_ledger()
+    assert json.loads(out.read_text(encoding="utf-8")) == front_page_ledger()
     assert "done in" in result.stderr  # progress is shown on the long steps
 
 
@@ -59,5 +51,5 @@ def test_analyze_runs_on_another_simulated_extract(tmp_path):
     written = json.loads(out.read_text(encoding="utf-8"))
     assert written["data"]["mode"] == "real" and written["data"]["n_patients"] == 329
     # Another cohort, the same analyses: every ledger id comes back, each with a finite estimate.
-    assert [entry["id"] for entry in written["entries"]] == [entry["id"] for entry in _front_page_ledger()["entries"]]
+    assert [entry["id"] for entry in written["entries"]] == [entry["id"] for entry in front_page_ledger()["entries"]]
     assert all(math.isfinite(entry["estimate"]) for entry in written["entries"])

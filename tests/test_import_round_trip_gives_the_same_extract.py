@@ -7,11 +7,10 @@ import json
 import subprocess
 import sys
 
-import nbformat
 import pytest
 
 from okapi import cli, paths
-from okapi.book.report import ARTIFACT_KEY
+from support.front_page import front_page_ledger
 
 from support.wide_exports import FORMATS, WRITERS
 
@@ -68,13 +67,6 @@ def test_the_reconciliation_counts_recodes_and_missing_codes_per_variable(tmp_pa
     assert lines["sf12_pcs"][-6:] == ["4277", "1006", "0", "3271", "0", "0"]  # -99 listed in the mapping
 
 
-def _front_page_ledger() -> dict:
-    return next(output["data"]["application/json"]
-                for cell in nbformat.read(paths.REPO_ROOT / "index.ipynb", as_version=4).cells
-                for output in cell.get("outputs", [])
-                if output.get("metadata", {}).get(ARTIFACT_KEY) == "reproduction-ledger.json")
-
-
 @pytest.mark.slow
 def test_the_imported_extract_gives_the_same_ledger(tmp_path):
     # The ledger of data/ is the one the front page publishes (test_analyze_command checks that `okapi analyze` on
@@ -87,7 +79,7 @@ def test_the_imported_extract_gives_the_same_ledger(tmp_path):
     analyzed = subprocess.run([sys.executable, "-m", "okapi", "analyze", str(out), "--out", str(ledger)],
                               capture_output=True, text=True, timeout=600)
     assert analyzed.returncode == 0, analyzed.stderr
-    written, published = json.loads(ledger.read_text(encoding="utf-8")), _front_page_ledger()
+    written, published = json.loads(ledger.read_text(encoding="utf-8")), front_page_ledger()
     # Only the mode differs: a folder other than data/ is treated as real patient data.
     assert (written["data"].pop("mode"), published["data"].pop("mode")) == ("real", "synthetic")
     assert written == published

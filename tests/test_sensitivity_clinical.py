@@ -1,5 +1,5 @@
-# Guards against clinical-relevance numbers that are computed wrongly: a Newcombe interval that differs from
-# statsmodels', responders counted on the wrong denominator (complete cases vs non-responder imputation), the
+# Guards against clinical-relevance numbers that are computed wrongly: the shared Newcombe interval
+# (okapi.models.intervals) differing from statsmodels', responders counted on the wrong denominator (complete cases vs non-responder imputation), the
 # 30% rule applied to patients with no pain at inclusion, and a regression-to-the-mean bound with its sign flipped.
 import numpy as np
 import pytest
@@ -7,6 +7,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from okapi.data.derive import patient_summary
 from okapi.data.loading import load_cohort
+from okapi.models.intervals import newcombe_difference
 from okapi.plan import HADS_D_CUTOFF, RESPONDER_MONTHS
 from okapi.sensitivity import clinical
 
@@ -19,7 +20,7 @@ def cohort():
 @pytest.mark.parametrize("counts", [(15, 61, 9, 51), (0, 20, 3, 25), (40, 40, 30, 45), (22, 149, 12, 151)])
 def test_double_programming_newcombe_matches_statsmodels(counts):
     x1, n1, x2, n2 = counts
-    difference, low, high = clinical.newcombe_difference(x1, n1, x2, n2)
+    difference, low, high = newcombe_difference(x1, n1, x2, n2)
     theirs = confint_proportions_2indep(x1, n1, x2, n2, method="newcomb", compare="diff")
     assert difference == pytest.approx(x1 / n1 - x2 / n2)
     assert (low, high) == pytest.approx(theirs, abs=1e-10)

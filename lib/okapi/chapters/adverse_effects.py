@@ -16,8 +16,8 @@ from scipy import stats
 
 from okapi.data.codebook import DAYS_PER_MONTH
 from okapi.data.loading import REAL, Cohort
-from okapi.data.derive import depression_groups, patient_summary
-from okapi.models.intervals import proportion_ci
+from okapi.data.derive import depression_groups, month_of_day, patient_summary
+from okapi.models.intervals import newcombe_difference, proportion_ci
 from okapi.verdicts.ledger import NOT_COMPARABLE, LedgerEntry, PublishedStatement, entry
 from okapi.data.privacy import MIN_CELL, is_small_count
 from okapi.book.report import fmt_count_percent, fmt_number, fmt_p_statement
@@ -44,21 +44,11 @@ def proportion(count: int, total: int) -> Proportion:
     return Proportion(int(count), int(total), share, low, high)
 
 
-def newcombe_difference(count1: int, total1: int, count2: int, total2: int, level: float = 0.95
-                        ) -> tuple[float, float, float]:
-    """p1 - p2 with Newcombe's hybrid score interval, built from the two Wilson intervals."""
-    p1, l1, u1 = proportion_ci(count1, total1, level)
-    p2, l2, u2 = proportion_ci(count2, total2, level)
-    difference = p1 - p2
-    return (difference, difference - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
-            difference + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
-
-
 def administration_months(cohort: Cohort) -> pd.DataFrame:
     """Unique (patient_id, month) pairs of follow-up months 1-12 holding at least one ketamine administration."""
     inclusion = cohort.patients.set_index("patient_id")["inclusion_date"]
     days = (cohort.ketamine["date"] - cohort.ketamine["patient_id"].map(inclusion)).dt.days.to_numpy()
-    month = np.minimum(days // DAYS_PER_MONTH + 1, 12).astype(int)
+    month = month_of_day(days)
     pairs = pd.DataFrame({"patient_id": cohort.ketamine["patient_id"].to_numpy(), "month": month})
     return pairs.drop_duplicates().reset_index(drop=True)
 

@@ -22,6 +22,7 @@ one with the highest fit; a test keeps the plan and the search in agreement on t
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -178,9 +179,15 @@ def published_se_range(target_id: str) -> Interval:
     return Interval((high.low - low.high) / (2 * Z_975), (high.high - low.low) / (2 * Z_975))
 
 
-def _unit_check(target_id: str, n: int) -> tuple[str, str]:
+@lru_cache(maxsize=None)
+def implied_n(target_id: str) -> Interval:
+    """The sample sizes a printed r with its printed P allows (the same for every reading: computed once)."""
     row = printed_targets().loc[target_id]
-    _, implied = n_from_r_and_p(row["value"], row["p_reported"], n)
+    return n_from_r_and_p(row["value"], row["p_reported"], 0)[1]
+
+
+def _unit_check(target_id: str, n: int) -> tuple[str, str]:
+    implied = implied_n(target_id)
     holds = implied.low <= n <= implied.high
     return (MET if holds else NOT_MET), f"n = {n:,} ({'inside' if holds else 'outside'} {implied.low:,.0f} to " \
                                         f"{implied.high:,.0f})"

@@ -35,3 +35,13 @@ def proportion_ci(count: int, total: int, level: float = 0.95) -> tuple[float, f
     centre = (p + z**2 / (2 * total)) / (1 + z**2 / total)
     half = z * np.sqrt(p * (1 - p) / total + z**2 / (4 * total**2)) / (1 + z**2 / total)
     return float(p), float(centre - half), float(centre + half)
+
+
+def newcombe_difference(count1: int, total1: int, count2: int, total2: int, level: float = 0.95
+                        ) -> tuple[float, float, float]:
+    """p1 - p2 with Newcombe's hybrid score interval, built from the two Wilson intervals."""
+    p1, l1, u1 = proportion_ci(count1, total1, level)
+    p2, l2, u2 = proportion_ci(count2, total2, level)
+    difference = p1 - p2
+    return (difference, difference - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
+            difference + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))

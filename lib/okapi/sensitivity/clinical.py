@@ -15,42 +15,22 @@ difference, and how much of the first month's fall regression to the mean can ex
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 from okapi.book.report import fmt_ci, fmt_number
 from okapi.data.derive import pain_long, patient_summary
 from okapi.data.loading import Cohort
 from okapi.data.privacy import shown_count
 from okapi.models.lmm_batch import fit_random_slope_model
+from okapi.models.intervals import newcombe_difference
 from okapi.models.mixed_models import LinearCombination, linear_combination
 from okapi.plan import (CI_LEVEL, HADS_D_CUTOFF, PAIN_MCID_POINTS, RESPONDER_MONTHS, RESPONDER_PERCENT,
                         RESPONDER_POINTS, SensitivitySettings)
 from okapi.sensitivity.verdicts import Verdict, verdict_line
 from okapi.verdicts.rules import CONTRADICTED, NOT_ASSESSABLE, SUPPORTED
 
-Z = stats.norm.ppf(0.5 + CI_LEVEL / 2)
 RULES = {"percent": f">= {RESPONDER_PERCENT}% fall", "points": f">= {fmt_number(RESPONDER_POINTS, 0)}-point fall"}
 HANDLINGS = {"complete": "complete cases", "nri": "missing = non-responder"}
-
-
-def wilson(successes: int, n: int) -> tuple[float, float]:
-    if n == 0:
-        return (np.nan, np.nan)
-    p = successes / n
-    centre = (p + Z ** 2 / (2 * n)) / (1 + Z ** 2 / n)
-    half = Z * np.sqrt(p * (1 - p) / n + Z ** 2 / (4 * n ** 2)) / (1 + Z ** 2 / n)
-    return (centre - half, centre + half)
-
-
-def newcombe_difference(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float, float]:
-    """p1 - p2 with Newcombe's hybrid score interval (from the two Wilson intervals)."""
-    p1, p2 = x1 / n1, x2 / n2
-    (l1, u1), (l2, u2) = wilson(x1, n1), wilson(x2, n2)
-    low = p1 - p2 - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    high = p1 - p2 + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return (p1 - p2, low, high)
 
 
 def responders(cohort: Cohort) -> pd.DataFrame:
@@ -71,7 +51,7 @@ def responders(cohort: Cohort) -> pd.DataFrame:
                 for depressed in (True, False):
                     in_group = eligible & (summary["depressed"].reindex(scores.index) == depressed).fillna(False)
                     counts[depressed] = (int((hit & in_group).sum()), int(in_group.sum()))
-                difference = newcombe_difference(*counts[True], *counts[False])
+                difference = newcombe_difference(*counts[True], *counts[False], level=CI_LEVEL)
                 rows.append({"month": month, "rule": rule, "handling": handling,
                              "responders_depressed": counts[True][0], "n_depressed": counts[True][1],
                              "responders_not": counts[False][0], "n_not": counts[False][1],

@@ -76,7 +76,7 @@ def glued_text(oc: OperatingCharacteristics, entries: list[LedgerEntry], prefix:
     texts = {
         f"{prefix}_n_replicates": str(oc.settings.n_replicates), f"{prefix}_n_patients": str(oc.settings.n_patients),
         f"{prefix}_n_rows": str(len(entries)), f"{prefix}_lowest_p_true": _pct(lowest.p_reproduced_if_true),
-        f"{prefix}_lowest_p_true_id": lowest.id,
+        f"{prefix}_lowest_p_true_id": lowest.id, f"{prefix}_p_claim_power": rules.P_CLAIM_POWER_TEXT,
         f"{prefix}_median_power": _pct(float(np.median(powers))) if powers else "-",
         f"{prefix}_n_weak": str(len(weak)), f"{prefix}_weak": ", ".join(weak) if weak else "none",
         f"{prefix}_k3_share": _pct(oc.statement_power["C5"]),

@@ -136,7 +136,9 @@ DEVIATIONS: dict[str, Deviation] = {
     **_each("C5a C5b C5c", 10.0, "10 percentage points of a group's share"),
 }
 RELATIVE = {"R3a", "R3c", "C2c", "C3c", "C7a", "C7b"}  # deviations given as a fraction of the published value
-P_CLAIM_EFFECT = stats.norm.isf(0.025) + stats.norm.isf(0.2)  # the score of an effect seen with 80% power at 5%
+P_CLAIM_MISS_RATE = 0.2  # a claimed non-significant P is tested against an effect seen with 1 - this power
+P_CLAIM_EFFECT = stats.norm.isf(0.025) + stats.norm.isf(P_CLAIM_MISS_RATE)  # that effect's score at two-sided 5%
+P_CLAIM_POWER_TEXT = f"{1 - P_CLAIM_MISS_RATE:.0%}"
 
 
 def deviation(target_id: str, published: float) -> tuple[float, str]:
@@ -150,7 +152,7 @@ def deviation(target_id: str, published: float) -> tuple[float, str]:
 
 def p_claim_alternative(printed_p: str) -> tuple[float, str]:
     """The expected signed score a P claim's power is measured against: no effect (score 0) for a claimed
-    significant result, an effect seen with 80% power for a claimed non-significant one."""
+    significant result, an effect seen with P_CLAIM_POWER_TEXT power for a claimed non-significant one."""
     if p_interval(printed_p).high <= 0.05:
         return 0.0, "no effect (a truth of 0)"
-    return P_CLAIM_EFFECT, "an effect a study of this size sees with 80% power"
+    return P_CLAIM_EFFECT, f"an effect a study of this size sees with {P_CLAIM_POWER_TEXT} power"
