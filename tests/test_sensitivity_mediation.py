@@ -38,7 +38,7 @@ def test_double_programming_weighted_paths_match_mediation_paths_on_the_same_res
     n = len(data["y"])
     given = mediation_paths(data["x"], data["m"], data["y"], data["covariates"], indices=bootstrap_indices(n, 50, 9))
     base = np.column_stack([np.ones(n), data["covariates"]])
-    ours = smed.weighted_mediation_paths(base, data["x"], data["m"], data["y"], smed._resample_weights(n, 50, 9))
+    ours = smed.weighted_mediation_paths(base, data["x"], data["m"], data["y"], smed.resample_counts(n, 50, 9))
     np.testing.assert_allclose(ours, given, rtol=1e-8)
 
 
@@ -55,7 +55,7 @@ def test_cluster_bootstrap_equals_refitting_with_patient_dummies():
     frame = frame[frame.groupby("patient")["x"].transform("size") >= 2]
     codes, _ = pd.factorize(frame["patient"])
     centred = frame[["x", "m", "y"]] - frame.groupby("patient")[["x", "m", "y"]].transform("mean")
-    weights = smed._resample_weights(codes.max() + 1, 5, 21)
+    weights = smed.resample_counts(codes.max() + 1, 5, 21)
     ours = smed.weighted_mediation_paths(np.empty((len(frame), 0)), *centred.to_numpy().T, weights[:, codes])
     for k, drawn in enumerate(bootstrap_indices(codes.max() + 1, 5, 21)):
         rows = [frame[codes == p].assign(draw=j) for j, p in enumerate(drawn)]
@@ -214,7 +214,7 @@ def test_time_reading_resamples_patients_with_all_their_rows(cohort, results):
     frame = smed.time_frame(cohort)
     codes, ids = pd.factorize(frame["patient_id"])
     x, m, y = (frame[f"{c}_within"].to_numpy() for c in ("month", "hads_d", "nprs_next"))
-    weights = smed._resample_weights(len(ids), SETTINGS.n_bootstrap, SETTINGS.seed)[:, codes]
+    weights = smed.resample_counts(len(ids), SETTINGS.n_bootstrap, SETTINGS.seed)[:, codes]
     indirect = smed.weighted_mediation_paths(np.empty((len(frame), 0)), x, m, y, weights)[:, 4]
     low, high = np.quantile(indirect, [0.025, 0.975])
     row = results.readings["time"].estimates.loc["indirect"]

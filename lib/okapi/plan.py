@@ -108,6 +108,17 @@ CONFOUNDERS = _choose("CONFOUNDERS", ("age", "sex", "pain_type", "nprs_baseline"
                                       "antidepressant", "antiepileptic", "anxiolytic", "centre"),
                       "inclusion characteristics that could differ by depression and shape the pain course "
                       "(patients.csv and pain at inclusion), and the clinic")
+DROPOUT_PATTERN_EDGES = _choose("DROPOUT_PATTERN_EDGES", (5, 11),
+                                 "dropout patterns by the last month with a pain score: by month 5, months 6 to 11, "
+                                 "and month 12 (followed to the end); three patterns of about 100 patients each, "
+                                 "enough for a slope per pattern and depression group")
+RETENTION_NUMERIC = _choose("RETENTION_NUMERIC", ("nprs_baseline", "nprs_month_1", "hads_d_baseline", "hads_a_baseline",
+                                                  "age"),
+                            "what the retention model of the mediation subset may use: measured by the first "
+                            "monthly call, before a patient could leave; the month-1 pain score carries the "
+                            "pain-related part of retention")
+RETENTION_CATEGORICAL = _choose("RETENTION_CATEGORICAL", ("sex", "pain_type"),
+                                "inclusion characteristics of the retention model that are categories")
 MEDIATION_BOOTSTRAP = _choose("MEDIATION_BOOTSTRAP", 5000, "percentile limits stable to the printed digits")
 MEDIATION_BOOTSTRAP_SEED = _choose("MEDIATION_BOOTSTRAP_SEED", 20230519, "fixed: a rerun gives the same interval")
 MEDIATION_SIMULATIONS = _choose("MEDIATION_SIMULATIONS", 2000, "draws of statsmodels' Mediation, the second route")

@@ -28,9 +28,10 @@ from scipy import stats
 from okapi.synthetic.parameters import PARAMETERS, Parameter
 from okapi.data.loading import REAL
 from okapi.simulation.engine import map_in_processes
+from okapi.models.mixed_models import Z_975
 
 from okapi.sensitivity.assumptions_cohorts import (ANALYSIS_INPUTS, ANALYSIS_STATISTICS, INPUT_LABELS,
-                                                   MEDIATED_SHARE_BAND, STATISTICS, Z_975, analyse_depression,
+                                                   MEDIATED_SHARE_BAND, STATISTICS, analyse_depression,
                                                    analyse_mediation, analyse_pain, changed_inputs, fingerprint,
                                                    population_mediated_share, population_share_parameters,
                                                    shifted_streams, simulate_inputs)

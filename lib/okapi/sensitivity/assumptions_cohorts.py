@@ -28,7 +28,7 @@ from okapi.synthetic.parameters import parameter_values
 
 from okapi.models.lmm_batch import fit_random_slope_model
 from okapi.chapters.mediation import pearson_correlation
-from okapi.models.mixed_models import Z_975, linear_combination
+from okapi.models.mixed_models import linear_combination
 
 from okapi.data.derive import N_MONTHS, month_of_day, pair_arrays
 from okapi.synthetic.care import draw_year_of_care

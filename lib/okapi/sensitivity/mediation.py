@@ -59,7 +59,7 @@ class MediationReadingsResults:
 
 
 # --- estimation ------------------------------------------------------------------------------------------------------
-def _resample_weights(n_units: int, n_boot: int, seed: int) -> np.ndarray:
+def resample_counts(n_units: int, n_boot: int, seed: int) -> np.ndarray:
     """How many times each unit is drawn in each resample (n_boot x n_units): the same draws as bootstrap_mediation."""
     indices = bootstrap_indices(n_units, n_boot, seed)
     flat = (indices + n_units * np.arange(n_boot)[:, None]).ravel()
@@ -98,7 +98,7 @@ def weighted_moderation(x, m, y, weights: np.ndarray) -> np.ndarray:
         return np.column_stack([c3, c1 + c3, c1, average, c3 * share, c3 * share / average])
 
 
-def _summary(names, point: np.ndarray, replicates: np.ndarray) -> tuple[pd.DataFrame, float]:
+def summarise_replicates(names, point: np.ndarray, replicates: np.ndarray) -> tuple[pd.DataFrame, float]:
     rows = {}
     for j, name in enumerate(names):
         boot = replicates[:, j][np.isfinite(replicates[:, j])]
@@ -114,7 +114,7 @@ def _mediation_reading(key, x, m, y, covariates, settings, extra) -> ReadingResu
     point = mediation_paths(x, m, y, covariates)
     replicates = mediation_paths(x, m, y, covariates, indices=bootstrap_indices(n, settings.n_bootstrap,
                                                                                  settings.seed))
-    estimates, flips = _summary(MEDIATION_NAMES, point, replicates)
+    estimates, flips = summarise_replicates(MEDIATION_NAMES, point, replicates)
     curve = indirect_effect_sensitivity(x, m, y, covariates)
     return ReadingResult(key, n, n, estimates, flips, curve, extra)
 
@@ -173,8 +173,8 @@ def run_mediation_sensitivity(cohort, settings: SensitivitySettings) -> Mediatio
     readings["published"] = _mediation_reading("published", x, m, y, None, settings, {})
 
     point = weighted_moderation(x, m, y, np.ones((1, len(y))))[0]
-    replicates = weighted_moderation(x, m, y, _resample_weights(len(y), settings.n_bootstrap, settings.seed))
-    estimates, flips = _summary(MODERATOR_NAMES, point, replicates)
+    replicates = weighted_moderation(x, m, y, resample_counts(len(y), settings.n_bootstrap, settings.seed))
+    estimates, flips = summarise_replicates(MODERATOR_NAMES, point, replicates)
     readings["moderator"] = ReadingResult("moderator", len(y), len(y), estimates, flips, None,
                                           {"share_depressed": float(np.mean(m)), "n_depressed": int(np.sum(m))})
 
@@ -190,9 +190,9 @@ def run_mediation_sensitivity(cohort, settings: SensitivitySettings) -> Mediatio
     x, m, y = (within[f"{c}_within"].to_numpy() for c in ("month", "hads_d", "nprs_next"))
     no_columns = np.empty((len(within), 0))
     point = weighted_mediation_paths(no_columns, x, m, y, np.ones((1, len(within))))[0]
-    patient_weights = _resample_weights(len(patient_ids), settings.n_bootstrap, settings.seed)
+    patient_weights = resample_counts(len(patient_ids), settings.n_bootstrap, settings.seed)
     replicates = weighted_mediation_paths(no_columns, x, m, y, patient_weights[:, codes])
-    estimates, flips = _summary(MEDIATION_NAMES, point, replicates)
+    estimates, flips = summarise_replicates(MEDIATION_NAMES, point, replicates)
     readings["time"] = ReadingResult("time", len(patient_ids), len(within), estimates, flips,
                                      indirect_effect_sensitivity(x, m, y), {})
     return MediationReadingsResults(readings, settings.n_bootstrap, settings.seed, month,

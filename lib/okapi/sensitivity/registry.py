@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from okapi.book import report
 from okapi.plan import SensitivitySettings
 from okapi.sensitivity import (adequacy, assumptions, assumptions_figures, assumptions_report, centres, clinical,
-                               confounding, definitions, definitions_figures, dose_exposure, mediation,
+                               confounding, definitions, definitions_figures, dose_exposure, dropout, mediation,
                                mediation_figures, missing, missing_figures, questionnaires, trajectories,
                                trajectories_figures)
 from okapi.data.loading import SYNTHETIC
@@ -33,6 +33,7 @@ SECTIONS: dict[str, Section] = {s.key: s for s in (
     Section("missing", "Missing data", missing.run_missing_sensitivity, missing.verdicts, missing.glued_text,
             {"sens_missing_fig_decline": missing_figures.plot_decline_tipping,
              "sens_missing_fig_interaction": missing_figures.plot_interaction_tipping_map}),
+    Section("dropout", "Dropout", dropout.run_dropout_sensitivity, dropout.verdicts, dropout.glued_text),
     Section("definitions", "Definitions of depression", definitions.run_definitions_sensitivity,
             definitions.verdicts, definitions.glued_text,
             {"fig_sens_definitions_forest": definitions_figures.plot_interaction_forest}),

@@ -62,7 +62,8 @@ DECIDED_BY_DESIGN = {
     "depression_mediates": "the generator's depression effect was calibrated to the published R8 and R11",
     "three_trajectories": "the generator draws three groups",
 }
-DESIGN_SECTIONS = {"missing": "the generator's dropout is at random given the recorded scores",
+DROPOUT_AT_RANDOM = "the generator's dropout is at random given the recorded scores"
+DESIGN_SECTIONS = {"missing": DROPOUT_AT_RANDOM, "dropout": DROPOUT_AT_RANDOM,
                    "assumptions": "the analysis varies the generator's own assumed parameters"}
 
 
