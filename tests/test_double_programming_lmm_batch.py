@@ -265,6 +265,7 @@ def test_a_large_cohort_is_not_flagged_as_not_converged():
     assert fit.converged and fit.n_patients > 4000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n_patients, seed", [(10000, None), (30000, 1)])
 def test_the_optimiser_does_not_creep_at_rounding_sized_steps_on_a_large_cohort(monkeypatch, n_patients, seed):
     # The deviance and its rounding grow with the number of patients. Two stopping rules were once absolute or too

@@ -108,6 +108,26 @@ def test_front_page_screenshot_is_saved_for_the_reviewer(browser, book_url, caps
         print(f"\nfront-page screenshot ({width}x{height}): {SCREENSHOT}")
 
 
+# The front page's ledger must fit the text column at the browser's width (1280 px): wider, its last columns are cut
+# off or pushed into a horizontal scroll (as the verdicts once were). `plant` widens one cell first, to show the check
+# can fail.
+LEDGER_WIDTHS = r"""
+const table = document.getElementById('tbl-ledger');
+if (arguments[0]) table.querySelector('tbody td:last-child').textContent = 'x'.repeat(400);
+const box = table.closest('.pst-scrollable-table-container') || table.parentElement;
+return {table: table.scrollWidth, box: box.clientWidth,
+        column: document.querySelector('article.bd-article').clientWidth};
+"""
+
+
+@pytest.mark.parametrize("plant", [False, True], ids=["as-built", "planted-wide-cell"])
+def test_front_page_ledger_fits_the_text_column(browser, book_url, plant):
+    browser.open(f"{book_url}/index.html")
+    widths = browser.run(LEDGER_WIDTHS, plant)
+    fits = widths["table"] <= widths["box"] <= widths["column"]
+    assert fits != plant, f"ledger {widths['table']} px wide in a {widths['box']} px box ({widths['column']} px column)"
+
+
 # How each defect looks in the HTML Sphinx and MyST-NB write (from the small book described above CHECK_PAGE).
 TRACEBACK_OUTPUT = ('<div class="cell_output docutils container"><div class="output traceback highlight-ipythontb '
                     'notranslate"><div class="highlight"><pre><span></span>ValueError: boom</pre></div></div></div>')
@@ -149,7 +169,9 @@ PLANTS = {  # kind of defect the checker must report: (pattern, replacement)
 def _page_to_plant_in(html_book) -> str:
     for name in toc_docnames():
         notebook = (paths.REPO_ROOT / f"{name}.ipynb").read_text(encoding="utf-8")
-        formulas = re.search(LOCAL_MATHJAX, (html_book / f"{name}.html").read_text(encoding="utf-8"))
+        page = (html_book / f"{name}.html").read_text(encoding="utf-8")
+        # MathJax's script is on every page; a formula to break only on some.
+        formulas = re.search(LOCAL_MATHJAX, page) and '<span class="math notranslate nohighlight">' in page
         if "{glue:figure}" in notebook and "{numref}`fig-" in notebook and _glue_roles(name) and formulas:
             return name
     pytest.fail("no page has a figure, a figure reference, a glued text and a formula to plant defects in")

@@ -124,13 +124,6 @@ def test_double_programming_correlation_matches_scipy(small):
     assert (ours.ci_low, ours.ci_high) == pytest.approx((interval.low, interval.high), rel=1e-10)
 
 
-@pytest.mark.parametrize("n", [50, 329, 2600])
-def test_implied_sample_size_inverts_the_correlation_test(n):
-    r = 0.08
-    p = 2 * stats.t.sf(r * np.sqrt((n - 2) / (1 - r ** 2)), n - 2)
-    assert ma.implied_sample_size(r, p) == pytest.approx(n, rel=1e-6)
-
-
 def test_the_chapters_claim_on_published_sample_sizes_holds():
     # R10's (r, P) fits the cohort's size; R9's needs far more pairs than patients.
     patients = target_value("R1")

@@ -4,7 +4,8 @@
 import pytest
 
 from okapi.sensitivity.verdicts import (CHECK, CONCLUSIONS, NOT_ASSESSABLE, CONTRADICTED, SUPPORTED, Verdict,
-                                        conclusion_summary, verdict_table, with_design_mark, with_power)
+                                        conclusion_standing, conclusion_summary, held_sentence, verdict_table,
+                                        with_design_mark, with_power)
 from okapi.plan import SensitivitySettings
 
 
@@ -54,3 +55,24 @@ def test_checks_and_answers_decided_by_the_synthetic_design_are_not_counted_as_e
     summary = conclusion_summary([check, decided])
     assert "1 of 1 checks of the primary estimate agree" in summary["pain_decline"]
     assert "decided by the synthetic cohort's design" in summary["dose_not"]
+
+
+def test_one_contradiction_outweighs_any_support_and_design_answers_assess_nothing():
+    # The front page's abstract counts conclusions supported, contradicted and not assessable: a conclusion with one
+    # contradicting analysis among supporting ones is contradicted, and answers the synthetic design decides (or
+    # analyses without the power to see the effect, or checks) leave a conclusion not assessable, not supported.
+    verdicts = [Verdict("pain_decline", "a", SUPPORTED, "s"), Verdict("pain_decline", "b", CONTRADICTED, "s"),
+                Verdict("dose_not", "c", SUPPORTED, "s"),
+                with_design_mark(Verdict("anxiety_not", "d", SUPPORTED, "s"), "mediation", synthetic=True),
+                Verdict("depression_mediates", "e", NOT_ASSESSABLE, "s"),
+                Verdict("three_trajectories", "f", SUPPORTED, "s", kind=CHECK)]
+    standing = conclusion_standing(verdicts)
+    assert standing == {"pain_decline": CONTRADICTED, "dose_not": SUPPORTED, "anxiety_not": NOT_ASSESSABLE,
+                        "depression_interaction": NOT_ASSESSABLE, "depression_mediates": NOT_ASSESSABLE,
+                        "three_trajectories": NOT_ASSESSABLE}
+    sentence = held_sentence(verdicts)
+    assert sentence.startswith(f"of the paper's {len(CONCLUSIONS)} conclusions, 1 supported (no role of the dose), "
+                               "1 contradicted (the pain decline) and 4 not assessable")
+    assert "1 answer is decided by the synthetic cohort's design" in sentence
+    assert "1 result comes from analyses without the power" in sentence
+    assert all(conclusion.short for conclusion in CONCLUSIONS.values())

@@ -61,10 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("path", help="folder holding patients.csv, visits.csv, ketamine.csv")
     analyze.add_argument("--out", required=True, help="JSON file for the ledger (id, estimate, CI, P, verdict)")
 
-    study = sub.add_parser("simulation-study",
-                           help="the validation appendix's simulation study: bias, RMSE, coverage, class recovery")
+    study = sub.add_parser(
+        "simulation-study", help="the validation appendix's simulation study: bias, RMSE, coverage, class recovery",
+        description="Simulate cohorts from the book's generator and analyse each as the chapters do. The replicates "
+                    "and the truths are independent tasks, run on --workers processes of this machine, or on a Dask "
+                    "cluster with --scheduler. Each task carries its own seed, so the results do not depend on the "
+                    "number of workers, on the scheduler or on which worker ran what: a run on a cluster writes the "
+                    "same numbers as a run on a laptop.")
     study.add_argument("--replicates", type=int, default=200, help="simulated cohorts (default: 200, as in the book)")
-    study.add_argument("--workers", type=int, default=2, help="processes (default: 2)")
+    study.add_argument("--workers", type=int, default=2,
+                       help="processes on this machine (default: 2; ignored with a scheduler); results do not depend "
+                            "on it")
+    study.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                       help="run the tasks on the Dask cluster of this scheduler (default: the environment variable "
+                            "OKAPI_DASK_SCHEDULER if set, else this machine); results do not depend on it")
     study.add_argument("--out", default=None, help="folder for CSV files: per-replicate estimates, performance, truths")
     return parser
 
@@ -105,7 +115,7 @@ def main(argv=None) -> int:
     if args.command == "simulation-study":
         from okapi.simulation.study import run_simulation_study_command
 
-        return run_simulation_study_command(args.replicates, args.workers, args.out)
+        return run_simulation_study_command(args.replicates, args.workers, args.out, args.scheduler)
     parser.error(f"unknown command {args.command}")
     return 2
 

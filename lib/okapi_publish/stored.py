@@ -103,9 +103,14 @@ class StoredTable:
         return found[0]
 
 
+# A cross-reference with an explicit title, as the front page links each ledger Id to its chapter: the manuscript
+# shows the title (its rows are found by it), since the link's target is a page of the book, not of the manuscript.
+TITLED_REF = re.compile(r"\{ref\}`(?P<title>[^`<]+?)\s*<[^<>`]+>`")
+
+
 def _cells(line: str) -> list[str]:
     cells = re.split(r"(?<!\\)\|", line.strip().strip("|"))
-    return [cell.strip().replace("\\|", "|") for cell in cells]
+    return [TITLED_REF.sub(r"\g<title>", cell.strip().replace("\\|", "|")) for cell in cells]
 
 
 @lru_cache(maxsize=32)

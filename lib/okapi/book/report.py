@@ -94,23 +94,31 @@ def glue_numbers(values: dict[str, str], page: str | None = None, about_patients
         glue_text(name, text, about_patients)
 
 
-def markdown_table(table: pd.DataFrame, caption: str, label: str, index: bool = False) -> Markdown:
+_TITLED_REFERENCE = re.compile(r"\{ref\}`(?P<title>[^`<]+?)\s*<[^<>`]+>`")
+
+
+def markdown_table(table: pd.DataFrame, caption: str, label: str, index: bool = False, notes: str = "") -> Markdown:
     """A numbered, captioned table that is a real table in both HTML and PDF (a DataFrame prints as monospace text in
-    LaTeX). Column names must not contain '|', which would break the Markdown table."""
+    LaTeX), with `notes` (Markdown paragraphs: footnotes, keys) under it. Column names must not contain '|', which
+    would break the Markdown table."""
     frame = table.reset_index() if index else table
     OUTPUT_GUARD.check_table(frame, label)
+    if notes:
+        OUTPUT_GUARD.check_text(f"notes of {label}", notes, name_says_count=False)
     bad = [str(c) for c in frame.columns if "|" in str(c)]
     if bad:
         raise ValueError(f"table {label}: column names contain '|': {bad}")
     # A '|' inside a cell would end the cell early: escape it.
     cells = frame.astype(object).where(frame.notna(), "").map(lambda cell: str(cell).replace("|", "\\|"))
     body = cells.to_markdown(index=False, disable_numparse=True)
-    # Relative column widths from the text they hold (capped, so one long note does not squeeze the rest). Without
-    # widths, LaTeX sets a long table's columns unwrapped and a wide one runs off the page.
-    widths = [min(max(len(str(column)), cells[column].str.len().max() if len(cells) else 0, 8), 40)
-              for column in cells.columns]
+    # Relative column widths from the text they show (capped, so one long note does not squeeze the rest; a titled
+    # cross-reference shows its title). Without widths, LaTeX sets a long table's columns unwrapped and a wide one
+    # runs off the page.
+    shown = cells.map(lambda cell: _TITLED_REFERENCE.sub(r"\g<title>", cell))
+    widths = [min(max(len(str(column)), shown[column].str.len().max() if len(shown) else 0, 8), 40)
+              for column in shown.columns]
     return Markdown(f":::{{table}} {caption}\n:name: {label}\n:align: center\n:widths: {' '.join(map(str, widths))}"
-                    f"\n\n{body}\n:::\n")
+                    f"\n\n{body}\n:::\n" + (f"\n{notes}\n" if notes else ""))
 
 
 class _FigureOutput:

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
 from okapi.data.loading import Cohort
 from okapi.data.derive import monthly_pairs, patient_summary
 from okapi.models.intervals import excludes_zero
 from okapi.verdicts.ledger import (NOT_COMPARABLE, LedgerEntry, PublishedStatement, entry, printed_targets,
                                    published_figure)
+from okapi.verdicts.consistency import n_from_r_and_p
 from okapi.verdicts.rules import NOT_ESTIMABLE, REPRODUCED
 from okapi.models.mediation import MediationBootstrap, bootstrap_mediation, statsmodels_mediation
 from okapi.data.privacy import shown_count
@@ -104,31 +105,11 @@ def pearson_correlation(x, y, level: float = CI_LEVEL) -> Correlation:
                        float(2 * stats.t.sf(abs(t), n - 2)), int(n))
 
 
-def implied_sample_size(r: float, p: float) -> float:
-    """The n at which a Pearson r has two-sided P = p (t test, n - 2 df)."""
-    def gap(n):
-        t = abs(r) * np.sqrt((n - 2) / (1 - r ** 2))
-        return 2 * stats.t.sf(t, n - 2) - p
-    return float(optimize.brentq(gap, 3.0001, 1e9))
-
-
-def _printed(target_id: str) -> tuple[str, str]:
-    row = printed_targets().loc[target_id]
-    return row["value"], row["p_reported"]
-
-
-def _rounding_interval(text: str) -> tuple[float, float]:
-    value = abs(float(text))
-    half = 0.5 * 10.0 ** -(len(text.split(".")[1]) if "." in text else 0)
-    return value - half, value + half
-
-
 def implied_sample_size_range(target_id: str) -> tuple[float, float]:
     """Smallest and largest n consistent with a published (r, P) pair once both are allowed their rounding."""
-    r_text, p_text = _printed(target_id)
-    r_low, r_high = _rounding_interval(r_text)
-    p_low, p_high = _rounding_interval(p_text)
-    return implied_sample_size(r_high, p_high), implied_sample_size(max(r_low, 1e-6), p_low)
+    row = printed_targets().loc[target_id]
+    implied = n_from_r_and_p(row["value"], row["p_reported"], 0)[1]
+    return implied.low, implied.high
 
 
 def monte_carlo_indirect(ols: pd.DataFrame, n_draws: int = MEDIATION_MONTE_CARLO, seed: int = MEDIATION_MONTE_CARLO_SEED,

@@ -17,6 +17,10 @@ A conclusion *moves* when its decision at an end (rules in STATISTICS) differs f
 the paired shift is more than noise (its paired-t 95% interval over the replicates excludes 0; for single draws, it
 leaves the noise band); a flip by a smaller shift is reported as "within noise".
 Cohorts whose analysed arrays are identical are analysed once (a parameter the analyses never see moves nothing).
+
+Where the analyses run: on settings.n_workers processes of this machine, or on a Dask cluster when `scheduler` or the
+environment variable OKAPI_DASK_SCHEDULER names one (the chapter's kernel inherits it: `OKAPI_DASK_SCHEDULER=tcp://
+HOST:PORT` before building or rerunning the book). Each task carries its seed, so the results are the same either way.
 """
 
 from dataclasses import dataclass, field
@@ -108,8 +112,9 @@ def _runs(settings: SensitivitySettings, parameters: list[Parameter]):
 
 
 def run_assumptions_sensitivity(cohort, settings: SensitivitySettings, parameters: list[str] | None = None,
-                                progress=None) -> AssumptionsResults:
-    """The whole section. `parameters` restricts the sweep to those names (tests); None = every sweepable one."""
+                                progress=None, scheduler: str | None = None) -> AssumptionsResults:
+    """The whole section. `parameters` restricts the sweep to those names (tests); None = every sweepable one.
+    `scheduler`: a Dask scheduler's address (default: OKAPI_DASK_SCHEDULER, else this machine)."""
     if cohort.mode == REAL:
         return AssumptionsResults.not_applicable(settings, cohort.mode)
     chosen = [p for p in assumed_parameters() if sweepable(p) and (parameters is None or p.name in parameters)]
@@ -139,7 +144,8 @@ def run_assumptions_sensitivity(cohort, settings: SensitivitySettings, parameter
         tasks[("population", index)] = ("population", (settings.sweep_population_patients, seed, overrides), ())
 
     order = list(tasks)
-    done = dict(zip(order, map_in_processes(_analyse, [tasks[key] for key in order], settings.n_workers, progress)))
+    done = dict(zip(order, map_in_processes(_analyse, [tasks[key] for key in order], settings.n_workers, progress,
+                                                  scheduler)))
     cohort_rows = [(name, end, replicate, {analysis: done[key] for analysis, key in run_keys.items()})
                    for (name, end, _, replicate), run_keys in zip(runs, keys)]
     raw, chosen_k = _raw_table(cohort_rows, population, done)

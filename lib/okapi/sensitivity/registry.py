@@ -16,7 +16,7 @@ from okapi.sensitivity import (adequacy, assumptions, assumptions_figures, assum
                                mediation_figures, missing, missing_figures, questionnaires, trajectories,
                                trajectories_figures)
 from okapi.data.loading import SYNTHETIC
-from okapi.sensitivity.verdicts import Verdict, conclusion_summary, with_design_mark, with_power
+from okapi.sensitivity.verdicts import Verdict, conclusion_summary, held_sentence, with_design_mark, with_power
 
 
 @dataclass(frozen=True)
@@ -96,5 +96,9 @@ def all_verdicts(runs: list[SectionRun]) -> list[Verdict]:
 
 
 def summary_texts(runs: list[SectionRun]) -> dict[str, str]:
-    """'sens_summary_<conclusion>': one sentence per conclusion of the paper, over every section's verdicts."""
-    return {f"sens_summary_{key}": text for key, text in conclusion_summary(all_verdicts(runs)).items()}
+    """'sens_summary_<conclusion>': one sentence per conclusion of the paper, over every section's verdicts; and
+    'sens_held_overall': how many conclusions stand supported, contradicted or not assessable (the front page's
+    abstract glues it from the chapter's stored outputs)."""
+    verdicts = all_verdicts(runs)
+    return {**{f"sens_summary_{key}": text for key, text in conclusion_summary(verdicts).items()},
+            "sens_held_overall": held_sentence(verdicts)}

@@ -19,6 +19,9 @@ chapter's closing table lists every verdict by conclusion.
 
 from dataclasses import dataclass, replace
 
+import pandas as pd
+
+from okapi.book.report import and_list
 from okapi.plan import PUBLISHED_HADS_D_CUTOFF
 from okapi.verdicts.rules import CONTRADICTED, NOT_ASSESSABLE, SUPPORTED
 
@@ -32,22 +35,24 @@ class Conclusion:
     statement: str  # the paper's conclusion in our words
     targets: tuple[str, ...]  # published-results ids it rests on
     claims_an_effect: bool  # False for "X did not ...": supported by a null result only where one could see an effect
+    short: str  # a few words, for a list (the front page's abstract)
 
 
 CONCLUSIONS = {c.key: c for c in (
-    Conclusion("pain_decline", "Pain intensity fell over the year of repeated ketamine", ("R4", "C3a"), True),
+    Conclusion("pain_decline", "Pain intensity fell over the year of repeated ketamine", ("R4", "C3a"), True,
+               "the pain decline"),
     Conclusion("depression_interaction",
                f"Pain fell faster over the year in patients with depressive symptoms at inclusion "
-               f"(HADS-D > {PUBLISHED_HADS_D_CUTOFF})", ("R8",), True),
+               f"(HADS-D > {PUBLISHED_HADS_D_CUTOFF})", ("R8",), True, "the faster decline with depressive symptoms"),
     Conclusion("anxiety_not", "Anxiety at inclusion did not carry the association (depression did)", ("R14",),
-               False),
+               False, "no role of anxiety"),
     Conclusion("dose_not", "The cumulative ketamine dose was not associated with pain diminution", ("R9", "R12"),
-               False),
+               False, "no role of the dose"),
     Conclusion("depression_mediates",
                "Baseline depression mediated most of the association of ketamine with pain diminution",
-               ("R11", "R13", "R14"), True),
+               ("R11", "R13", "R14"), True, "mediation by depression"),
     Conclusion("three_trajectories", "Pain followed three trajectory groups: mild, moderate and severe", ("C5",),
-               True),
+               True, "three trajectory groups"),
 )}
 
 # On the synthetic cohort, what the generator's construction decides (okapi.synthetic), by conclusion; the
@@ -122,10 +127,8 @@ def _power_text(verdict: Verdict) -> str:
     return "" if verdict.power is None else f"{100 * verdict.power:.0f}%"
 
 
-def verdict_table(verdicts: list[Verdict]) -> "pd.DataFrame":
+def verdict_table(verdicts: list[Verdict]) -> pd.DataFrame:
     """One row per verdict, grouped by conclusion in the order of CONCLUSIONS."""
-    import pandas as pd
-
     order = {key: i for i, key in enumerate(CONCLUSIONS)}
     rows = sorted(enumerate(verdicts), key=lambda item: (order[item[1].conclusion], item[0]))
     columns = ["Conclusion of the paper", "Analysis", "Kind", "Outcome", "Power", "Decided by the synthetic design",
@@ -170,8 +173,45 @@ def conclusion_summary(verdicts: list[Verdict]) -> dict[str, str]:
     return summary
 
 
-def conclusions_table() -> "pd.DataFrame":
-    import pandas as pd
+def conclusion_standing(verdicts: list[Verdict]) -> dict[str, str]:
+    """Per conclusion key, where it stands over every analysis: CONTRADICTED when an analysis that counts as evidence
+    contradicts it, SUPPORTED when some support it and none contradicts, else NOT_ASSESSABLE (no analysis counts as
+    evidence: each lacked the power to see the effect, had its answer decided by the synthetic cohort's design, or
+    was a check of the primary estimate)."""
+    standing = {}
+    for key in CONCLUSIONS:
+        outcomes = {v.outcome for v in verdicts if v.conclusion == key and v.counts_as_evidence}
+        standing[key] = (CONTRADICTED if CONTRADICTED in outcomes else SUPPORTED if SUPPORTED in outcomes
+                         else NOT_ASSESSABLE)
+    return standing
 
+
+def _short_list(keys: list[str]) -> str:
+    return and_list(CONCLUSIONS[key].short for key in keys)
+
+
+def held_sentence(verdicts: list[Verdict]) -> str:
+    """One sentence for the front page's abstract: how many of the paper's conclusions are supported, contradicted
+    and not assessable over every analysis (conclusion_standing), which ones, and why the not-assessable are."""
+    standing = conclusion_standing(verdicts)
+    by_outcome = {outcome: [key for key, found in standing.items() if found == outcome]
+                  for outcome in (SUPPORTED, CONTRADICTED, NOT_ASSESSABLE)}
+    counts = [f"{len(keys)} {outcome}" + (f" ({_short_list(keys)})" if keys else "")
+              for outcome, keys in by_outcome.items()]
+    sentence = f"of the paper's {len(standing)} conclusions, {counts[0]}, {counts[1]} and {counts[2]}"
+    unsettled = set(by_outcome[NOT_ASSESSABLE])
+    if unsettled:
+        departures = [v for v in verdicts if v.conclusion in unsettled and v.kind == DEPARTURE]
+        design = sum(bool(v.decided_by_design) and v.outcome != NOT_ASSESSABLE for v in departures)
+        weak = sum(v.outcome == NOT_ASSESSABLE for v in departures)
+        reasons = ([f"{design} {'answer is' if design == 1 else 'answers are'} decided by the synthetic cohort's "
+                    "design"] if design else []) + ([f"{weak} {'result comes' if weak == 1 else 'results come'} from "
+                                                     "analyses without the power to see the effect"] if weak else [])
+        sentence += ("; no analysis of the not assessable counts as evidence"
+                     + (f": {' and '.join(reasons)}" if reasons else ""))
+    return sentence
+
+
+def conclusions_table() -> pd.DataFrame:
     return pd.DataFrame([{"Conclusion of the paper": c.statement, "Published figures": ", ".join(c.targets)}
                          for c in CONCLUSIONS.values()])

@@ -34,7 +34,7 @@ from okapi.models.mediation import bootstrap_mediation
 from okapi.chapters.mediation import mediation_dataset, pearson_correlation
 from okapi.models.mixed_models import MixedModelFit, linear_combination
 from okapi.chapters.pain import canonical_order
-from okapi.simulation.engine import ProgressBar, map_in_processes, task_seeds
+from okapi.simulation.engine import ProgressBar, dask_scheduler, map_in_processes, task_seeds
 from okapi.models.trajectories.agreement import adjusted_rand_index
 from okapi.synthetic.cohort import simulate_cohort, simulate_population
 from okapi.synthetic.patients import CLASS_LABELS, class_shares
@@ -247,14 +247,15 @@ def _jackknife(parts: list, statistic) -> pd.DataFrame:
     return pd.DataFrame({"value": pd.Series(full), "mc_se": se})
 
 
-def study_truths(settings: SimulationStudySettings, progress=None) -> tuple[pd.DataFrame, int]:
+def study_truths(settings: SimulationStudySettings, progress=None,
+                 scheduler: str | None = None) -> tuple[pd.DataFrame, int]:
     """One row per quantity: generator value and pseudo-truth, each with its Monte Carlo SE; and the number of
     pseudo-truth cohorts whose mixed models did not all converge."""
     parts = settings.pseudo_truth_parts
     population = map_in_processes(_population_part, [(settings, i, settings.population_patients // parts)
-                                                     for i in range(parts)], settings.n_workers)
+                                                     for i in range(parts)], settings.n_workers, scheduler=scheduler)
     pseudo = map_in_processes(_pseudo_truth_part, [(settings, i, settings.pseudo_truth_patients // parts)
-                                                   for i in range(parts)], settings.n_workers, progress)
+                                                   for i in range(parts)], settings.n_workers, progress, scheduler)
     generator, pseudo_truth = _jackknife(population, _generator_values), _jackknife(pseudo, _pseudo_truth_values)
     table = pd.DataFrame({"generator": generator["value"], "generator_se": generator["mc_se"],
                           "pseudo_truth": pseudo_truth["value"], "pseudo_truth_se": pseudo_truth["mc_se"]})
@@ -313,26 +314,38 @@ class SimulationStudyResults:
 
 
 def run_simulation_study(settings: SimulationStudySettings | None = None, progress=None,
-                         truth_progress=None) -> SimulationStudyResults:
+                         truth_progress=None, scheduler: str | None = None) -> SimulationStudyResults:
     """The whole appendix: replicates in parallel (one seed each), truths, performance and class recovery.
-    `progress` and `truth_progress` (okapi.simulation.engine.ProgressBar) are for the command line; the notebook passes None."""
+    `progress` and `truth_progress` (okapi.simulation.engine.ProgressBar) are for the command line; the notebook passes None.
+    `scheduler` ("tcp://HOST:PORT", else OKAPI_DASK_SCHEDULER, else this machine): where the tasks run; the results
+    are the same wherever they run."""
     settings = settings or SimulationStudySettings()
     tasks = [(settings, i) for i in range(settings.n_replicates)]
-    replicates = pd.DataFrame(map_in_processes(analyse_replicate, tasks, settings.n_workers, progress))
-    truths, not_converged = study_truths(settings, truth_progress)
+    replicates = pd.DataFrame(map_in_processes(analyse_replicate, tasks, settings.n_workers, progress, scheduler))
+    truths, not_converged = study_truths(settings, truth_progress, scheduler)
     return SimulationStudyResults(settings, replicates, truths, not_converged, performance_table(replicates, truths),
                                   class_recovery(replicates, settings))
 
 
-def run_simulation_study_command(replicates: int, workers: int, out: str | None) -> int:
-    """`python -m okapi simulation-study`: progress on stderr, tables on stdout, CSVs in `out` if given."""
+def run_simulation_study_command(replicates: int, workers: int, out: str | None, scheduler: str | None = None) -> int:
+    """`python -m okapi simulation-study`: progress on stderr, tables on stdout, CSVs in `out` if given; on a Dask
+    cluster when `scheduler` (or OKAPI_DASK_SCHEDULER) names one."""
     if replicates < 2 or workers < 1:
         print("simulation-study: need --replicates >= 2 and --workers >= 1", file=sys.stderr)
         return 1
     settings = SimulationStudySettings(n_replicates=int(replicates), n_workers=int(workers))
-    results = run_simulation_study(settings, ProgressBar(settings.n_replicates, "replicate cohorts"),
-                                   ProgressBar(settings.pseudo_truth_parts, "pseudo-truth cohorts"))
-    print(f"Simulation study: {settings.n_replicates} cohorts of {settings.n_patients} patients, seed {settings.seed}")
+    address = dask_scheduler(scheduler)
+    try:
+        results = run_simulation_study(settings, ProgressBar(settings.n_replicates, "replicate cohorts"),
+                                       ProgressBar(settings.pseudo_truth_parts, "pseudo-truth cohorts"), address)
+    except OSError as error:  # distributed raises OSError (TimeoutError among them) for an unreachable scheduler
+        if address is None:
+            raise
+        print(f"\nsimulation-study: cannot use the Dask scheduler {address}: {error}", file=sys.stderr)
+        return 1
+    where = f"the Dask cluster at {address}" if address else f"{settings.n_workers} local worker(s)"
+    print(f"Simulation study: {settings.n_replicates} cohorts of {settings.n_patients} patients, seed {settings.seed}, "
+          f"run on {where}")
     print(results.performance.to_markdown(index=False, floatfmt=".4g"))
     print(f"\nTrue K = {TRUE_K} chosen in {100 * results.recovery['share_true_k']:.1f}% of cohorts")
     if out:
