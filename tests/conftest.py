@@ -136,6 +136,8 @@ def submission(tmp_path_factory) -> Submission:
 _FILE_MARKERS = {
     "test_html_in_browser.py": ("browser", "notebooks"),
     "test_no_accessibility_violations.py": ("browser", "notebooks"),
+    "test_no_table_wider_than_the_text_column.py": ("notebooks",),
+    "test_no_glued_value_without_its_origin.py": ("notebooks",),
     "test_binder_opens_chapters_as_notebooks.py": ("browser", "slow"),
     "test_pdf_text.py": ("pdf", "notebooks"),
     "test_book_builds.py": ("notebooks", "slow"),
