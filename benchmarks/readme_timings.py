@@ -73,7 +73,7 @@ def render() -> str:
             continue
         header, _, printed = stored.read_text(encoding="utf-8").partition("\n\n")
         markdown = printed.lstrip().startswith("|")
-        parts.append(f"**{what}.** {header}:")
+        parts.append(f"**{what[0].upper() + what[1:]}.** {header}:")
         parts.append(printed.rstrip() if markdown else "```text\n" + printed.rstrip() + "\n```")
     parts.append(END)
     return "\n\n".join(parts) + "\n"
