@@ -1,7 +1,7 @@
 """The README's timing tables, regenerated from the benchmarks instead of typed.
 
 Runs each benchmark below as a reviewer would (`.venv/bin/python benchmarks/NAME.py ARGS`), stores what it printed in
-benchmarks/results/NAME.md under a header saying when, at which commit and on how many cores it ran, and rewrites the
+benchmarks/measured/NAME.md under a header saying when, at which commit and on how many cores it ran, and rewrites the
 README's block between the two markers from those files. tests/test_readme_timings_come_from_benchmarks.py checks
 that the block is exactly what the stored results give, so a number typed into it fails the tests.
 
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
+RESULTS = ROOT / "benchmarks" / "measured"
 BEGIN, END = "<!-- benchmark-results: begin (benchmarks/readme_timings.py writes this block) -->", \
     "<!-- benchmark-results: end -->"
 
