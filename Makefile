@@ -65,7 +65,8 @@ review: $(READY)
 ## test: library tests, R reference checks, and a fresh re-execution of every chapter compared with what is published
 test: $(READY) $(NODE_READY)
 	tools/system-deps.sh r tex pdftools pandoc browser
-	$(BIN)/python -m pytest $(NBVAL) tests index.ipynb chapters
+	@# Two workers; --dist loadfile keeps a notebook's cells (and a test file's tests) on one worker, in order.
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(NBVAL) tests index.ipynb chapters
 
 ## test-fast: the library tests only (no R, browser, PDF, chapter execution or slow checks), on both cores
 test-fast: $(READY)

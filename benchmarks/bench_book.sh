@@ -2,7 +2,8 @@
 # Wall times of the book's pipeline on this machine, from a fresh clone of the current commit (nothing is reused
 # from this checkout but pip's download cache): first `make` (venv + install + build), a rebuild with no change, a
 # rebuild after a prose-only edit of one chapter, a full regeneration of every output, the PDF and the test run.
-# Prints a Markdown table; the README quotes it.
+# Prints a Markdown table (the date and commit on stderr); benchmarks/readme_timings.py stores it and copies it into the
+# README.
 #   benchmarks/bench_book.sh [--skip-tests]
 set -euo pipefail
 repo=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
@@ -32,8 +33,8 @@ if [ "${1:-}" != "--skip-tests" ]; then
   timed "\`make test\`" make test
 fi
 
-echo "Measured on $(nproc) cores, $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD):"
-echo
+echo "Measured on $(nproc) cores, $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD):" >&2
+echo >&2
 echo "| step | wall time (s) |"
 echo "|---|---|"
 printf '%s\n' "${rows[@]}"

@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python benchmarks/bench_engine.py [--replicates 8] [--rounds 3]
 Times the appendix's replicates (default SimulationStudySettings: 329 patients, the chapters' analyses, the mediation
-bootstrap; not the truths) through okapi.simulation.engine.map_in_processes, as run_simulation_study runs them: on
+bootstrap; not the truths) through okapi.compute.engine.map_in_processes, as run_simulation_study runs them: on
 this process (1 worker), on 2 loky processes, and through the scheduler of a distributed.LocalCluster of 2 worker
 processes with one thread each (the route of `--scheduler tcp://HOST:PORT`). Each engine first runs one trivial task
 per worker, so process start-up and imports are not counted; connecting to the scheduler is (the study connects once
@@ -23,7 +23,7 @@ from distributed import LocalCluster
 
 from okapi.plan import SimulationStudySettings
 from okapi.simulation import study
-from okapi.simulation.engine import map_in_processes
+from okapi.compute.engine import map_in_processes
 
 
 def _warm(_) -> int:

@@ -23,6 +23,8 @@ BEGIN, END = "<!-- benchmark-results: begin (benchmarks/readme_timings.py writes
 
 # name -> (arguments, what it measures). The order is the README's.
 BENCHMARKS = {
+    "bench_book": (("--skip-tests",), "the book's pipeline in a fresh clone: `make` (venv, install, build), `make` "
+                                      "again, `make` after a prose edit, `make outputs`, `make pdf`"),
     "bench_lmm_batch": ((), "one REML fit of the pain model: statsmodels against the vectorised okapi.models.lmm_batch"),
     "bench_models": ((), "one mixed-model fit and 5,000 mediation bootstrap resamples: Python against R (lme4, boot)"),
     "bench_analyze": ((), "`okapi analyze` on the committed cohort, step by step"),
@@ -49,14 +51,15 @@ def _git(*args: str) -> str:
 
 def run(name: str) -> None:
     arguments, _ = BENCHMARKS[name]
-    script = ROOT / "benchmarks" / f"{name}.py"
-    if not script.exists():
-        raise SystemExit(f"error: {script} does not exist")
-    command = [sys.executable, str(script), *arguments]
+    script = next((path for path in (ROOT / "benchmarks" / f"{name}{suffix}" for suffix in (".py", ".sh"))
+                   if path.exists()), None)
+    if script is None:
+        raise SystemExit(f"error: benchmarks/{name}.py (or .sh) does not exist")
+    command = [sys.executable if script.suffix == ".py" else "bash", str(script), *arguments]
     printed = subprocess.run(command, cwd=ROOT / "benchmarks", capture_output=True, text=True, check=True).stdout
     commit = _git("rev-parse", "--short", "HEAD") + (" (with uncommitted changes)" if _git("status", "--porcelain",
                                                                                              "--", "lib") else "")
-    header = (f"`benchmarks/{name}.py{''.join(' ' + a for a in arguments)}`, "
+    header = (f"`benchmarks/{script.name}{''.join(' ' + a for a in arguments)}`, "
               f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d}, commit {commit}, {os.cpu_count()} cores")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.md").write_text(f"{header}\n\n{printed.rstrip()}\n", encoding="utf-8")
@@ -69,7 +72,7 @@ def render() -> str:
     for name, (_, what) in BENCHMARKS.items():
         stored = RESULTS / f"{name}.md"
         if not stored.exists():
-            parts.append(f"**`{name}.py`** ({what}): not run yet.")
+            parts.append(f"**`benchmarks/{name}`** ({what}): not run yet.")
             continue
         header, _, printed = stored.read_text(encoding="utf-8").partition("\n\n")
         markdown = printed.lstrip().startswith("|")

@@ -15,7 +15,7 @@ from okapi import cli
 from okapi.plan import SensitivitySettings, SimulationStudySettings
 from okapi.sensitivity import assumptions as sweep
 from okapi.simulation import study
-from okapi.simulation.engine import SCHEDULER_ENV, map_in_processes
+from okapi.compute.engine import SCHEDULER_ENV, map_in_processes
 
 SMALL_STUDY = functools.partial(SimulationStudySettings, n_boot=200, pseudo_truth_patients=2000, pseudo_truth_parts=2,
                                 population_patients=20_000)

@@ -182,8 +182,10 @@ def test_an_end_is_the_default_level_plus_the_paired_shift_and_verdicts_name_wha
     moves = _hand_made(0.7)  # the expected CI upper limit reaches +0.2: the decline no longer holds
     by_key = dict(zip(cohorts.STATISTICS, report.verdicts(moves)))
     assert by_key["pain_decline"].outcome == CONTRADICTED
-    assert "pain_residual_sd = 0.7 (low end)" in by_key["pain_decline"].sentence
-    assert "pain_residual_sd (one-year change" in report.glued_text(moves)["sens_assumptions_moved_parameters"]
+    # Named by its label, not its code name (parameter_labels).
+    assert "Month-to-month SD of pain ratings = 0.7 (low end)" in by_key["pain_decline"].sentence
+    assert "Month-to-month SD of pain ratings (one-year change" in \
+        report.glued_text(moves)["sens_assumptions_moved_parameters"]
 
 
 def test_real_extract_is_not_assessable_and_keeps_every_glue_name_table_and_figure(tiny_sweep):

@@ -1,6 +1,7 @@
 # Guards against a dropout section that averages the dropout patterns wrongly, understates the SE by ignoring the
 # uncertainty of the pattern shares, or weights the retained patients by the wrong probabilities: known-truth
 # simulations for both estimators, statsmodels as a second route for the pattern slopes and the retention model.
+import dataclasses
 import warnings
 
 import numpy as np
@@ -162,3 +163,25 @@ def test_verdicts_answer_the_four_conclusions_and_the_chapter_cites_every_glue(r
     page = open("chapters/sensitivity.md", encoding="utf-8").read()
     cited = set(pd.Series(page.split("`")).loc[lambda s: s.str.startswith("sens_dropout_")])
     assert cited <= set(glued)
+
+
+def test_a_small_dropout_cell_cannot_be_read_from_its_share_its_slope_or_by_difference(results):
+    # Plant a pattern with 3 patients among those with depressive symptoms in a real-mode copy of the results: its
+    # count, share and slope must all be hidden, and so must enough other cells that no total gives it back.
+    patterns = results.patterns.copy()
+    planted = patterns.index[(patterns["depressed"] == 1.0) & (patterns["pattern"] == 0)][0]
+    partner = patterns.index[(patterns["depressed"] == 0.0) & (patterns["pattern"] == 0)][0]
+    overall = patterns.index[patterns["depressed"].isna() & (patterns["pattern"] == 0)][0]
+    patterns.loc[planted, "n_patients"] = 3
+    patterns.loc[overall, "n_patients"] = 3 + patterns.loc[partner, "n_patients"]
+    real = dataclasses.replace(results, patterns=patterns, mode="real")
+    shown = dropout.pattern_table(real)
+    assert shown.loc[planted, "n"] == "<5"
+    assert shown.loc[planted, "Share of the group"] == "–" and shown.loc[planted, "Slope, points per year (95% CI)"] == "–"
+    hidden = shown["n"].isin(["<5", "hidden"])
+    group = patterns["depressed"].fillna(-1)
+    for linked in (*patterns.groupby(group).groups.values(), *patterns.groupby("pattern").groups.values()):
+        assert hidden[linked].sum() != 1, "a lone hidden cell is the total minus the others"
+    assert not shown.loc[hidden, "Share of the group"].ne("–").any()
+    # the synthetic run prints every cell
+    assert dropout.pattern_table(results)["n"].str.isdigit().all()

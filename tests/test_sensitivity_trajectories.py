@@ -14,7 +14,7 @@ from okapi.data.derive import pain_long
 from okapi.paths import REPO_ROOT
 from support.rbridge import R_SOURCES, r_reference
 from okapi.sensitivity.verdicts import CONTRADICTED, SUPPORTED
-from okapi.simulation.engine import map_in_processes
+from okapi.compute.engine import map_in_processes
 from okapi.sensitivity.trajectories import SelectionTask, _outcome, _run_task, _seeds, run_selection
 from support.known_truth_trajectories import TrajectorySimulationSettings, simulate_trajectory_cohort
 from okapi.models.trajectories import (fit_trajectory_grid, fit_trajectory_model, log_likelihood_at, polynomial_design,

@@ -32,7 +32,8 @@ def test_summary_counts_the_analyses_that_overturn_a_conclusion():
     assert "supported by 1 of 1 analysis" in summary["dose_not"]
     assert "no analysis here tests it" in summary["three_trajectories"]
     table = verdict_table(list(reversed(verdicts)))
-    assert list(table["Analysis"]) == ["c", "b", "a", "d"]  # grouped by conclusion, in CONCLUSIONS order
+    # grouped by conclusion, in CONCLUSIONS order
+    assert list(table["Analysis (kind)"]) == ["c (departure)", "b (departure)", "a (departure)", "d (departure)"]
     assert set(summary) == set(CONCLUSIONS)
 
 

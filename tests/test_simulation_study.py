@@ -10,7 +10,7 @@ import pytest
 
 from okapi.chapters import depression, pain as pain_course
 from okapi.simulation import study
-from okapi.simulation.engine import task_seeds
+from okapi.compute.engine import task_seeds
 from okapi.simulation import study_figures as sf
 from okapi.chapters import trajectories as ta
 from okapi.synthetic.calibration import analogue_values, arrays_from_simulation

@@ -45,9 +45,11 @@ def test_bic_counts_patients_not_visits(results):
     printed = tr.fit_table(results)
     for model in results.models.values():
         for k, fit in model.fits.items():
-            row = printed[(printed["Model"] == model.label) & (printed["K"] == str(k))].iloc[0]
+            row = printed[(printed["Model"] == model.label)
+                          & printed["K"].isin([str(k), f"{k} (chosen)"])].iloc[0]
             expected = -2 * fit.log_likelihood + fit.n_parameters * np.log(n_patients)
-            assert float(row["BIC"].replace("\u2212", "-")) == pytest.approx(expected, abs=0.051)
+            bic = row["BIC (replicated)"].split(" (")[0]
+            assert float(bic.replace("\u2212", "-")) == pytest.approx(expected, abs=0.051)
 
 
 def test_class_assignment_is_joined_to_the_right_patients(results, simulated):
@@ -186,3 +188,13 @@ def test_real_mode_hides_small_cells(results):
     observed = tg.observed_class_means(real, fit)
     assert observed.loc[observed["n"] < MIN_CELL, "mean"].isna().all()
     assert observed.loc[observed["n"] >= MIN_CELL, "mean"].notna().all()
+
+
+def test_bootstrap_shares_do_not_depend_on_the_number_of_workers(simulated, monkeypatch):
+    # Chunks of 3 resamples, so that 2 workers really share the 8 refits: the shares must be the same numbers, in
+    # the same order, as on one process (the indices come from one stream, each refit has a fixed seed).
+    monkeypatch.setattr(ta, "RESAMPLES_PER_TASK", 3)
+    long_df = simulated[0]
+    one, two = (ta.bootstrap_class_shares(long_df, "lcga", 3, n_resamples=8, n_workers=w) for w in (1, 2))
+    np.testing.assert_array_equal(one.shares, two.shares)
+    assert one.n_unusable == two.n_unusable

@@ -171,7 +171,9 @@ def glued_choices(prefix: str) -> dict[str, str]:
 def plan_table(kind: str | None = None) -> pd.DataFrame:
     """The plan as the methods chapter prints it: name, value, reason (optionally one kind only)."""
     rows = [c for c in CHOICES.values() if kind is None or c.kind == kind]
-    return pd.DataFrame([{"Choice": c.name, "Value": _shown(c.value), "Kind": c.kind, "Why": c.reason} for c in rows])
+    # Names in code font: they are what a reader edits in okapi/plan.py, not prose.
+    return pd.DataFrame([{"Choice": f"`{c.name}`", "Value": _shown(c.value), "Kind": c.kind, "Why": c.reason}
+                         for c in rows])
 
 
 def _shown(value) -> str:
@@ -210,7 +212,8 @@ class Settings:
     def table(self) -> pd.DataFrame:
         """Name, value in this run, default, and reason: what the chapter shows instead of its parameters code."""
         default = type(self)()
-        return pd.DataFrame([{"Setting": f.name, "Value": _shown(getattr(self, f.name)),
+        # Names in code font: they are what a reviewer passes to `--set name=value`, not prose.
+        return pd.DataFrame([{"Setting": f"`{f.name}`", "Value": _shown(getattr(self, f.name)),
                               "Default": _shown(getattr(default, f.name)), "Why": f.metadata.get("reason", "")}
                              for f in fields(self)])
 

@@ -4,6 +4,7 @@ alone puts the book's own estimate of each published figure in a cohort of the p
 import pandas as pd
 
 from okapi.synthetic.calibration import AIMS, NOT_CALIBRATED
+from okapi.synthetic.parameter_labels import parameter_label
 from okapi.synthetic.parameters import generating_parameter_table
 from okapi.book.report import fmt_number
 from okapi.data.targets import load_targets
@@ -18,17 +19,19 @@ def _plain(value) -> str:
 
 
 def parameter_table() -> pd.DataFrame:
-    """Every generating parameter: value, unit, provenance, source ids, and the derivation or the reason."""
+    """Every generating parameter: value, unit, provenance with its source ids, and the derivation or the reason."""
     raw = generating_parameter_table()
     has_range = raw["plausible_low"].astype(str).str.len() > 0
     plausible = (raw["plausible_low"].map(_plain) + " to " + raw["plausible_high"].map(_plain)).where(has_range, "")
     basis = raw["derivation"].where(raw["derivation"].astype(str).str.len() > 0, raw["reason"])
     return pd.DataFrame({
-        "Parameter": raw["name"].map(lambda name: f"`{name}`"),
+        # The label a reader reads, then the code name that overrides it (simulate_cohort(overrides=...)).
+        "Parameter": raw["name"].map(lambda name: f"{parameter_label(name)} (`{name}`)"),
         "Value": raw["value"].map(_plain),
         "Unit": raw["unit"],
-        "Provenance": raw["provenance"],
-        "Source": raw["sources"],
+        # The source ids in brackets after the provenance: one column less, so the table fits the text column.
+        "Provenance (source)": [f"{kind} ({ids})" if str(ids) else kind
+                                for kind, ids in zip(raw["provenance"], raw["sources"])],
         "Basis": basis,
         "Plausible range": plausible,
     })

@@ -23,17 +23,28 @@ def _fit_text(search: ReadingsSearch, key: str) -> str:
     return f"{int((outcomes == MET).sum())} of {applicable}"
 
 
+def _reading_name(key: str) -> str:
+    return f"{key}: {BY_KEY[key].label}" + (" (primary)" if key == PRIMARY_READING else "")
+
+
 def readings_table(search: ReadingsSearch) -> pd.DataFrame:
-    """One row per reading: its roles, each check as symbol and word, and the joint fit; best fit first."""
+    """One row per reading, best fit first: each check as symbol and word, and the joint fit. What each reading
+    takes as dose, depression and pain diminution is in roles_table (two tables fit the text column, one did not)."""
     rows = []
     for key in search.fit.sort_values(ascending=False, kind="stable").index:
-        reading = BY_KEY[key]
-        row = {"Reading": f"{key}: {reading.label}" + (" (primary)" if key == PRIMARY_READING else ""),
-               "Dose (X)": reading.exposure, "Depression (M)": reading.mediator, "Pain diminution (Y)": reading.outcome}
+        row = {"Reading": _reading_name(key)}
         row.update({CHECK_LABELS[c]: SYMBOLS[search.outcomes.loc[key, c]] for c in CHECKS})
         row["Joint fit"] = _fit_text(search, key)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def roles_table(search: ReadingsSearch) -> pd.DataFrame:
+    """One row per reading, in readings_table's order: what it takes as dose (X), depression (M) and pain
+    diminution (Y)."""
+    return pd.DataFrame([{"Reading": _reading_name(key), "Dose (X)": BY_KEY[key].exposure,
+                          "Depression (M)": BY_KEY[key].mediator, "Pain diminution (Y)": BY_KEY[key].outcome}
+                         for key in search.fit.sort_values(ascending=False, kind="stable").index])
 
 
 def details_table(search: ReadingsSearch) -> pd.DataFrame:

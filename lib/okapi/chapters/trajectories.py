@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from okapi.compute.engine import map_in_processes
 from okapi.data.loading import Cohort
 from okapi.data.derive import patient_summary, pain_long
 from okapi.data.targets import load_targets
@@ -29,6 +30,11 @@ from okapi.plan import (TRAJECTORY_BOOTSTRAP_FINAL, TRAJECTORY_BOOTSTRAP_SEED, T
 
 CHAPTER = "chapters/trajectories"
 GROUP_NAMES = ("mild", "moderate", "severe")   # the companion paper's groups, lowest pain first (C5)
+# The share bootstrap's resamples are independent refits: they run on this many processes, in chunks of this many
+# resamples. The indices are drawn here in one stream and each refit has a fixed seed, so the shares do not depend on
+# either number (a test compares 1 and 2 workers).
+BOOTSTRAP_WORKERS = 2
+RESAMPLES_PER_TASK = 25
 
 
 @dataclass(frozen=True)
@@ -148,34 +154,44 @@ def resample_patients(data: TrajectoryData, index: np.ndarray) -> TrajectoryData
     return dataclasses.replace(data, **{name: getattr(data, name)[index] for name in per_patient})
 
 
+def _refit_resamples(task) -> list:
+    """One chunk of the share bootstrap (a worker's task): the class shares of each resample, None if unusable."""
+    data, indices, n_classes, settings, n_starts, n_final = task
+    shares = []
+    for index in indices:
+        fit = fit_trajectory_model(resample_patients(data, index), n_classes, degree=TRAJECTORY_DEGREE,
+                                   n_starts=n_starts, n_final=n_final, seed=TRAJECTORY_SEED, **settings)
+        shares.append(None if fit.degenerate or not fit.converged else fit.class_probabilities)
+    return shares
+
+
 def bootstrap_class_shares(long_df: pd.DataFrame, model: str, n_classes: int,
                            n_resamples: int = TRAJECTORY_RESAMPLES, seed: int = TRAJECTORY_BOOTSTRAP_SEED,
                            n_starts: int = TRAJECTORY_BOOTSTRAP_STARTS,
-                           n_final: int = TRAJECTORY_BOOTSTRAP_FINAL) -> ShareBootstrap:
+                           n_final: int = TRAJECTORY_BOOTSTRAP_FINAL,
+                           n_workers: int = BOOTSTRAP_WORKERS) -> ShareBootstrap:
     """Refit the K-class model on patient resamples; classes are matched across resamples by pain level (the fit's
     own ordering), which is also how they are matched to the published groups."""
     settings = MODELS[model].settings
     data = prepare_trajectory_data(long_df, TRAJECTORY_DEGREE)
     rng = np.random.default_rng(seed)
-    shares, unusable = [], 0
-    for _ in range(n_resamples):
-        index = rng.integers(0, data.n_patients, size=data.n_patients)
-        fit = fit_trajectory_model(resample_patients(data, index), n_classes, degree=TRAJECTORY_DEGREE,
-                                   n_starts=n_starts, n_final=n_final, seed=TRAJECTORY_SEED, **settings)
-        if fit.degenerate or not fit.converged:
-            unusable += 1
-            continue
-        shares.append(fit.class_probabilities)
-    return ShareBootstrap(model, n_classes, np.array(shares), n_resamples, unusable)
+    indices = [rng.integers(0, data.n_patients, size=data.n_patients) for _ in range(n_resamples)]
+    tasks = [(data, indices[first:first + RESAMPLES_PER_TASK], n_classes, settings, n_starts, n_final)
+             for first in range(0, n_resamples, RESAMPLES_PER_TASK)]
+    refits = [shares for chunk in map_in_processes(_refit_resamples, tasks, n_workers) for shares in chunk]
+    usable = [shares for shares in refits if shares is not None]
+    return ShareBootstrap(model, n_classes, np.array(usable), n_resamples, len(refits) - len(usable))
 
 
 def trajectory_analysis_from_data(long_df: pd.DataFrame, patients: pd.DataFrame, mode: str = "synthetic",
                                   n_resamples: int = TRAJECTORY_RESAMPLES, keys=tuple(MODELS),
                                   n_starts: int = TRAJECTORY_STARTS, n_final: int = TRAJECTORY_FINAL,
                                   bootstrap_starts: tuple[int, int] = (TRAJECTORY_BOOTSTRAP_STARTS,
-                                                                       TRAJECTORY_BOOTSTRAP_FINAL)) -> TrajectoryResults:
+                                                                       TRAJECTORY_BOOTSTRAP_FINAL),
+                                  n_workers: int = BOOTSTRAP_WORKERS) -> TrajectoryResults:
     """Everything of the chapter from derive.pain_long and derive.patient_summary. The defaults are the chapter's;
-    okapi.simulation.operating reruns it on many cohorts with fewer starts and resamples, the primary model only."""
+    okapi.simulation.operating reruns it on many cohorts with fewer starts and resamples, the primary model only,
+    with n_workers=1 (its cohorts already run on all the workers)."""
     models = fit_models(long_df, keys, n_starts, n_final)
     chosen = choose_model(models)
     published_k = len(published_shares())
@@ -185,7 +201,7 @@ def trajectory_analysis_from_data(long_df: pd.DataFrame, patients: pd.DataFrame,
         share_at_bounds=(float((nprs == 0).mean()), float((nprs == 10).mean())), models=models, chosen_model=chosen,
         published_k=published_k,
         bootstrap=bootstrap_class_shares(long_df, chosen, published_k, n_resamples, n_starts=bootstrap_starts[0],
-                                         n_final=bootstrap_starts[1]),
+                                         n_final=bootstrap_starts[1], n_workers=n_workers),
         patients=patients, long=long_df, mode=mode)
 
 

@@ -33,17 +33,18 @@ def fit_table(results: TrajectoryResults) -> pd.DataFrame:
         for _, row in model.fit_table.iterrows():
             k = int(row["n_classes"])
             rows.append({
-                "Model": model.label, "K": str(k), "BIC": fmt_number(row["bic"], 1),
+                # The chosen K marked in its own cell (a column of its own pushed the table past the text column).
+                "Model": model.label, "K": f"{k} (chosen)" if k == model.chosen_k else str(k),
+                # How many final runs reached the best log-likelihood, beside the BIC it gives (one column less).
+                "BIC (replicated)": f"{fmt_number(row['bic'], 1)} ({int(row['n_replications'])} of {TRAJECTORY_FINAL})",
                 # Three decimals: an entropy of 0.697 must not print as 0.70 beside a 0.7 threshold.
                 "Entropy": "-" if k == 1 else fmt_number(row["relative_entropy"], 3),
                 "Average posterior": " / ".join(
                     fmt_number(a, 2) for a in average_posterior_probability(model.fits[k].posterior)),
                 "OCC, lowest": "-" if k == 1 else fmt_number(row["min_odds_correct"], 1),
                 "Shares, %": " / ".join(fmt_number(100 * p, 1) for p in model.fits[k].class_probabilities),
-                "Replicated": f"{int(row['n_replications'])} of {TRAJECTORY_FINAL}",
                 "Adequacy": ("not usable" if estimation_problems(row) else "all met" if not adequacy_problems(row)
                              else f"{4 - len(adequacy_problems(row))} of 4"),
-                "Chosen": "yes" if k == model.chosen_k else "",
             })
     return pd.DataFrame(rows)
 

@@ -70,6 +70,30 @@ def suppress_small_counts(
     return SuppressedTable(result, note, n_suppressed)
 
 
+def suppression_masks(counts: Sequence[int], linked_sets: Sequence[Sequence[int]],
+                      threshold: int = MIN_CELL) -> tuple[np.ndarray, np.ndarray]:
+    """Primary and secondary suppression of cells whose counts add up to printed or known totals.
+
+    Primary: every count from 1 to threshold-1. Secondary: each linked set (cells that sum to a total the reader
+    has, e.g. the patterns of one group, or a pattern's two groups and its 'all' row) with exactly one hidden cell
+    gets its smallest visible non-zero cell hidden too, repeated until no set has a lone hidden cell; otherwise the
+    hidden count is the total minus the others. Returns (primary, secondary) boolean masks over `counts`.
+    """
+    counts = np.asarray(counts)
+    primary = np.array([is_small_count(int(n), threshold) for n in counts], dtype=bool)
+    hidden = primary.copy()
+    changed = True
+    while changed:
+        changed = False
+        for cells in linked_sets:
+            cells = list(cells)
+            visible = [i for i in cells if not hidden[i] and counts[i] > 0]
+            if hidden[cells].sum() == 1 and visible:
+                hidden[min(visible, key=lambda i: (counts[i], i))] = True
+                changed = True
+    return primary, hidden & ~primary
+
+
 def is_patient_level(df: pd.DataFrame, n_patients: int) -> bool:
     """A patient_id column or index level, or at least as many rows as patients (one row per patient or visit)."""
     names = [*map(str, df.columns), *(str(name) for name in df.index.names if name is not None)]

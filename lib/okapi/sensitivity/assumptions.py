@@ -31,7 +31,7 @@ from scipy import stats
 
 from okapi.synthetic.parameters import PARAMETERS, Parameter
 from okapi.data.loading import REAL
-from okapi.simulation.engine import map_in_processes
+from okapi.compute.engine import map_in_processes
 from okapi.models.mixed_models import Z_975
 
 from okapi.sensitivity.assumptions_cohorts import (ANALYSIS_INPUTS, ANALYSIS_STATISTICS, INPUT_LABELS,

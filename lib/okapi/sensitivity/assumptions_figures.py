@@ -2,6 +2,8 @@
 each drawn as two bars from the default value to the value at the low and at the high end of its plausible range.
 Drawn with seaborn under the book's theme; each figure carries its alt text (okapi.book.theme)."""
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -14,6 +16,7 @@ from okapi.book.theme import MAX_FIGURE_HEIGHT_IN, book_theme, colours, figure_s
 from okapi.sensitivity.assumptions import DEFAULT, NEGLIGIBLE, AssumptionsResults, assumed_parameters
 from okapi.sensitivity.assumptions_cohorts import MEDIATED_SHARE_BAND, STATISTICS
 from okapi.sensitivity.assumptions_report import NOT_APPLICABLE, parameter_value
+from okapi.synthetic.parameter_labels import parameter_label
 
 ENDS = ("low", "high")  # the plausible range's ends: blue and orange, as the chapter's caption says
 PAIN_COURSE = ("pain_decline", "depression_interaction", "three_trajectories")
@@ -27,7 +30,9 @@ TITLES = {"pain_decline": "One-year change in pain", "depression_interaction": "
 # whose t interval over a few cohorts spans the whole axis.
 NO_WHISKERS = ("mediated_share", "three_trajectories")
 # Figure height, in inches: per parameter, per panel (its axes' least height; its title and x axis), the legend.
+# A bar's row is as tall as its panel's longest tick label: ROW_IN per line of 8 pt text, LABEL_CHARS per line.
 ROW_IN, AXES_MIN_IN, PANEL_IN, LEGEND_IN = 0.13, 0.12, 0.55, 0.45
+LABEL_CHARS = 40
 
 
 def decision_lines(key: str, row) -> list[float]:
@@ -46,8 +51,12 @@ def decision_lines(key: str, row) -> list[float]:
 
 
 def _range_label(name: str) -> str:
+    """The parameter's label and plausible range, wrapped at LABEL_CHARS: long labels on one line would take half
+    the figure's width from the bars."""
     p = next(p for p in assumed_parameters() if p.name == name)
-    return f"{name} ({parameter_value(p.plausible_low)} to {parameter_value(p.plausible_high)})"
+    # No-break spaces inside the range: "(0.4 to 0.75)" stays on one line.
+    plausible = f"({parameter_value(p.plausible_low)} to {parameter_value(p.plausible_high)})".replace(" ", "\u00a0")
+    return textwrap.fill(f"{parameter_label(name)} {plausible}", LABEL_CHARS)
 
 
 def _shown(results: AssumptionsResults, key: str, top: int) -> pd.DataFrame:
@@ -106,8 +115,13 @@ def _panel(ax, results: AssumptionsResults, key: str, top: int, palette: dict) -
 
 def _moved(results: AssumptionsResults, keys: tuple[str, ...], top: int) -> list[str]:
     """'parameter (statistic)' for each drawn end that moves the conclusion."""
-    return [f"{row['parameter']} ({TITLES[key].lower()})" for key in keys
+    return [f"{parameter_label(row['parameter'])} ({TITLES[key].lower()})" for key in keys
             for _, row in _shown(results, key, top).iterrows() if row["low_moved"] or row["high_moved"]]
+
+
+def _label_lines(results: AssumptionsResults, key: str, top: int) -> int:
+    """Lines of the longest tick label of `key`'s panel (1 when the panel is empty)."""
+    return max([_range_label(name).count("\n") + 1 for name in _shown(results, key, top)["parameter"]], default=1)
 
 
 def tornado_figure(results: AssumptionsResults, keys: tuple[str, ...], top: int | None = None):
@@ -121,7 +135,7 @@ def tornado_figure(results: AssumptionsResults, keys: tuple[str, ...], top: int 
     top = results.settings.sweep_tornado_top if top is None else top
     # Fewer parameters per panel when all of them would make the figure taller than a page can hold.
     while True:
-        heights = [max(1, len(_shown(results, k, top))) for k in keys]
+        heights = [max(1, len(_shown(results, k, top))) * _label_lines(results, k, top) for k in keys]
         total_in = LEGEND_IN + sum(ROW_IN * h + AXES_MIN_IN + PANEL_IN for h in heights)
         if total_in <= MAX_FIGURE_HEIGHT_IN or top == 1:
             break

@@ -5,6 +5,7 @@ extract and then says so, so the section's prose and tables exist in both modes.
 import numpy as np
 import pandas as pd
 
+from okapi.synthetic.parameter_labels import parameter_label
 from okapi.synthetic.parameters import PARAMETERS
 from okapi.book.report import and_list, fmt_ci, fmt_number
 from okapi.sensitivity.verdicts import CONCLUSIONS, NOT_ASSESSABLE, CONTRADICTED, SUPPORTED, Verdict
@@ -55,7 +56,7 @@ def listed(items) -> str:
 def _end_label(name: str, end: str) -> str:
     p = next(p for p in assumed_parameters() if p.name == name)
     value = p.plausible_low if end == "low" else p.plausible_high
-    return f"{name} = {parameter_value(value)} ({end} end)"
+    return f"{parameter_label(name)} = {parameter_value(value)} ({end} end)"
 
 
 def _flips(rows: pd.DataFrame, column: str) -> list[tuple[str, str, pd.Series]]:
@@ -177,13 +178,15 @@ def glued_text(results: AssumptionsResults, finished: list[Verdict] | None = Non
     text.update({
         "n_cohorts": str(results.n_cohorts), "n_analysed": str(results.n_analysed),
         "n_reaching": str(len(shifting)), "n_reaching_none": str(len(swept) - len(shifting)),
-        "shifted_streams": listed(f"{name} ({', '.join(results.streams[name])})" for name in shifted),
+        "shifted_streams": listed(f"{parameter_label(name)} ({', '.join(results.streams[name])})"
+                                  for name in shifted),
         "fits": (f"all {results.n_fits} fits converged" if not results.n_fits_failed else
                  f"{results.n_fits_failed} of {results.n_fits} fits did not converge or hit a boundary"),
         "protocol_agreement": f"{agree} of {checked}",
         "n_moved_parameters": str(len(moved)),
-        "moved_parameters": listed(f"{name} ({', '.join(SHORT[s] for s in stats)})" for name, stats in moved.items()),
-        "within_noise_parameters": listed(f"{name} ({', '.join(SHORT[s] for s in stats)})"
+        "moved_parameters": listed(f"{parameter_label(name)} ({', '.join(SHORT[s] for s in stats)})"
+                                   for name, stats in moved.items()),
+        "within_noise_parameters": listed(f"{parameter_label(name)} ({', '.join(SHORT[s] for s in stats)})"
                                           for name, stats in within_noise_parameters(results).items()),
         "k_at_default": k_distribution(results),
         "k_first": f"K = {int(_default_k(results).iloc[0])}",
@@ -240,6 +243,11 @@ def statistics_table(results: AssumptionsResults) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=STATISTICS_COLUMNS)
 
 
+def _labelled(name: str) -> str:
+    """The label a reader reads, then the code name that overrides it (simulate_cohort(overrides=...))."""
+    return f"{parameter_label(name)} (`{name}`)"
+
+
 PARAMETER_COLUMNS = ["Parameter", "Default", "Plausible range", "Analysed data it changes", "Random numbers",
                      "Conclusions it moves"]
 
@@ -256,7 +264,7 @@ def parameter_table(results: AssumptionsResults) -> pd.DataFrame:
             parameter_value(p.value)
         if not sweepable(p) or p.name not in results.swept:
             reason = "no plausible range stated" if not sweepable(p) else "not in this run"
-            rows.append([p.name, default, reason, "not swept", "", ""])
+            rows.append([_labelled(p.name), default, reason, "not swept", "", ""])
             continue
         mine = summary[summary["parameter"] == p.name]
         changed = [INPUT_LABELS[name] for name in results.reaches.get(p.name, ())]
@@ -265,7 +273,7 @@ def parameter_table(results: AssumptionsResults) -> pd.DataFrame:
         moves = [SHORT[s] for s in mine.loc[mine["moved"], "statistic"]]
         noisy = [f"{SHORT[s]} (within noise)" for s in mine.loc[mine["within_noise"], "statistic"]]
         streams = results.streams.get(p.name, ())
-        rows.append([p.name, default, f"{parameter_value(p.plausible_low)} to {parameter_value(p.plausible_high)}",
+        rows.append([_labelled(p.name), default, f"{parameter_value(p.plausible_low)} to {parameter_value(p.plausible_high)}",
                      ", ".join(changed) or "nothing", f"shifted: {', '.join(streams)}" if streams else "common",
                      ", ".join(moves + noisy) or "none"])
     return pd.DataFrame(rows, columns=PARAMETER_COLUMNS)

@@ -22,7 +22,7 @@ from okapi.models.lmm_batch import fit_random_slope_model
 from okapi.models.mediation import bootstrap_mediation
 from okapi.chapters.mediation import mediation_dataset
 from okapi.models.mixed_models import linear_combination, wald_test
-from okapi.simulation.engine import map_in_processes
+from okapi.compute.engine import map_in_processes
 from okapi.chapters.pain import canonical_order
 from okapi.data.privacy import shown_count
 from okapi.book.report import fmt_estimate_ci, fmt_number, fmt_p, fmt_p_statement

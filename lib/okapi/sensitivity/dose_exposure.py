@@ -99,7 +99,7 @@ def known_truth_simulation(settings: SensitivitySettings) -> pd.DataFrame:
     """Each estimator on cohorts of the published size whose generator gives the dose no effect, and a stated one:
     mean estimate, SD, and the share of 95% CIs excluding 0 (false-positive rate without an effect, power with it).
     Common random numbers: the same seeds under both truths."""
-    from okapi.simulation.engine import map_in_processes, task_seeds
+    from okapi.compute.engine import map_in_processes, task_seeds
 
     seeds = [task_seeds(settings.seed, 7, i)[0] for i in range(settings.dose_cohorts)]
     rows = []

@@ -26,7 +26,7 @@ import pandas as pd
 from okapi.book.report import and_list, fmt_ci, fmt_estimate_ci, fmt_number, fmt_p
 from okapi.chapters.mediation import mediation_dataset
 from okapi.data.derive import pain_long, patient_summary
-from okapi.data.privacy import shown_count
+from okapi.data.privacy import MIN_CELL, REAL_MODE, shown_count, suppression_masks
 from okapi.data.targets import target_value
 from okapi.verdicts.ledger import published_figure
 from okapi.models.lmm_batch import fit_random_slope_model
@@ -210,15 +210,29 @@ def verdicts(results: DropoutResults) -> list[Verdict]:
 
 
 def pattern_table(results: DropoutResults) -> pd.DataFrame:
-    """Patients and slope (points per year, 95% CI) of each dropout pattern: all, then by depression group."""
-    t = results.patterns
+    """Patients and slope (points per year, 95% CI) of each dropout pattern: all, then by depression group.
+
+    In real mode a cell of fewer than 5 patients shows '<5' with no share or slope (either gives its count back), and
+    as many other cells are hidden as keep it from being recovered by difference: the patterns of one group add up to
+    the group, and a pattern's two groups to its 'all' row.
+    """
+    t = results.patterns.reset_index(drop=True)
     group = t["depressed"].map({0.0: "without depressive symptoms", 1.0: "with depressive symptoms"}).fillna("all")
-    return pd.DataFrame({
+    shown = pd.DataFrame({
         "Patients": group, "Dropout pattern": t["label"],
-        "n": [shown_count(int(n), results.mode) for n in t["n_patients"]],
+        "n": [str(int(n)) for n in t["n_patients"]],
         "Share of the group": [f"{100 * s:.0f}%" for s in t["share"]],
         "Slope, points per year (95% CI)": [fmt_estimate_ci(s, s - Z_975 * e, s + Z_975 * e, 2)
                                            for s, e in zip(t["slope"], t["se"])]})
+    if results.mode != REAL_MODE:
+        return shown
+    linked = [list(rows) for rows in t.groupby(group.to_numpy()).groups.values()]
+    linked += [list(rows) for rows in t.groupby("pattern").groups.values()]
+    primary, secondary = suppression_masks(t["n_patients"].to_numpy(int), linked)
+    shown.loc[primary, "n"] = f"<{MIN_CELL}"
+    shown.loc[secondary, "n"] = "hidden"
+    shown.loc[primary | secondary, ["Share of the group", "Slope, points per year (95% CI)"]] = "–"
+    return shown
 
 
 def glued_text(results: DropoutResults, finished: list[Verdict] | None = None) -> dict[str, str]:

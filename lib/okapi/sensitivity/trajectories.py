@@ -7,7 +7,7 @@ depend on how the models are specified and fitted?
 - Random starts: the chapter's specification (degree 2, common variance) with other start seeds, and once with every
   start run to convergence: how often is the best log-likelihood reached, and does the chosen K move?
 - Patient bootstrap: the whole selection (both models, K = 1..5, rules, model choice) on resamples of patients.
-Every refit is an independent task with its own seed (okapi.simulation.engine.map_in_processes).
+Every refit is an independent task with its own seed (okapi.compute.engine.map_in_processes).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pandas as pd
 from okapi.chapters import trajectories as ta
 from okapi.data.loading import Cohort
 from okapi.data.derive import pain_long
-from okapi.simulation.engine import map_in_processes
+from okapi.compute.engine import map_in_processes
 from okapi.book.report import and_list, fmt_number
 from okapi.sensitivity.verdicts import CHECK, CONTRADICTED, SUPPORTED, Verdict, verdict_line
 from okapi.models.trajectories import (TrajectoryData, choose_number_of_classes, fit_trajectory_model,

@@ -131,10 +131,12 @@ def verdict_table(verdicts: list[Verdict]) -> pd.DataFrame:
     """One row per verdict, grouped by conclusion in the order of CONCLUSIONS."""
     order = {key: i for i, key in enumerate(CONCLUSIONS)}
     rows = sorted(enumerate(verdicts), key=lambda item: (order[item[1].conclusion], item[0]))
-    columns = ["Conclusion of the paper", "Analysis", "Kind", "Outcome", "Power", "Decided by the synthetic design",
+    columns = ["Conclusion of the paper", "Analysis (kind)", "Outcome", "Power", "Decided by the synthetic design",
                "What we found"]
-    return pd.DataFrame([{"Conclusion of the paper": CONCLUSIONS[v.conclusion].statement, "Analysis": v.analysis,
-                          "Kind": "check" if v.kind == CHECK else "departure", "Outcome": v.outcome,
+    # The kind in brackets after the analysis: a column of its own pushed the table past the text column.
+    return pd.DataFrame([{"Conclusion of the paper": CONCLUSIONS[v.conclusion].statement,
+                          "Analysis (kind)": f"{v.analysis} ({'check' if v.kind == CHECK else 'departure'})",
+                          "Outcome": v.outcome,
                           "Power": _power_text(v) if v.outcome == NOT_ASSESSABLE or v.null_result else "",
                           "Decided by the synthetic design": v.decided_by_design or "no",
                           "What we found": v.sentence} for _, v in rows], columns=columns)

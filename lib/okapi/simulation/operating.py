@@ -35,7 +35,7 @@ from okapi.chapters import adverse_effects, cohort as cohort_chapter, depression
 from okapi.chapters import trajectories_groups
 from okapi.data.derive import pain_long, patient_summary
 from okapi.plan import OperatingSettings
-from okapi.simulation.engine import map_in_processes, task_seeds
+from okapi.compute.engine import map_in_processes, task_seeds
 from okapi.simulation.study import as_cohort
 from okapi.synthetic.cohort import simulate_cohort
 from okapi.verdicts import rules
@@ -63,7 +63,7 @@ def _replicate_ledger(settings: OperatingSettings, index: int) -> dict:
         long_df, patients, cohort.mode, n_resamples=settings.trajectory_resamples,
         keys=(trajectories.choose_model(trajectories.MODELS),), n_starts=settings.trajectory_starts,
         n_final=settings.trajectory_final, bootstrap_starts=(settings.trajectory_bootstrap_starts,
-                                                             settings.trajectory_bootstrap_final))
+                                                             settings.trajectory_bootstrap_final), n_workers=1)
     med = mediation.analyse_mediation(cohort, n_boot=settings.mediation_boot, second_routes=False)
     entries = [
         *cohort_chapter.ledger_entries(cohort_chapter.describe_cohort(cohort, tables=False)),

@@ -34,7 +34,7 @@ from okapi.models.mediation import bootstrap_mediation
 from okapi.chapters.mediation import mediation_dataset, pearson_correlation
 from okapi.models.mixed_models import MixedModelFit, linear_combination
 from okapi.chapters.pain import canonical_order
-from okapi.simulation.engine import ProgressBar, dask_scheduler, map_in_processes, task_seeds
+from okapi.compute.engine import ProgressBar, dask_scheduler, map_in_processes, task_seeds
 from okapi.models.trajectories.agreement import adjusted_rand_index
 from okapi.synthetic.cohort import simulate_cohort, simulate_population
 from okapi.synthetic.patients import CLASS_LABELS, class_shares
@@ -316,7 +316,7 @@ class SimulationStudyResults:
 def run_simulation_study(settings: SimulationStudySettings | None = None, progress=None,
                          truth_progress=None, scheduler: str | None = None) -> SimulationStudyResults:
     """The whole appendix: replicates in parallel (one seed each), truths, performance and class recovery.
-    `progress` and `truth_progress` (okapi.simulation.engine.ProgressBar) are for the command line; the notebook passes None.
+    `progress` and `truth_progress` (okapi.compute.engine.ProgressBar) are for the command line; the notebook passes None.
     `scheduler` ("tcp://HOST:PORT", else OKAPI_DASK_SCHEDULER, else this machine): where the tasks run; the results
     are the same wherever they run."""
     settings = settings or SimulationStudySettings()

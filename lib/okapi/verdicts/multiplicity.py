@@ -52,18 +52,20 @@ def reproduced_p_values(entries) -> dict[str, float]:
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     from okapi.book.report import fmt_p
 
-    def survives(flag: bool, adjusted: float) -> str:
-        return "\u2013" if not np.isfinite(adjusted) else ("\u2713 survives" if flag else "\u2717 does not")
+    def after_holm(flag: bool, adjusted: float) -> str:
+        # The adjusted P and whether it survives, in one cell: two columns each would not fit the text column.
+        if not np.isfinite(adjusted):
+            return "\u2013"
+        return f"{fmt_p(adjusted)}, " + ("\u2713 survives" if flag else "\u2717 does not")
 
     return pd.DataFrame({
         "Family": [f"{f} ({n} tests)" for f, n in zip(table["family"], table["n_tests"])],
         "Id": table["id"], "Quantity": table["quantity"], "Published P": table["published_p"],
-        "Holm-adjusted (published)": [fmt_p(v) for v in table["published_holm"]],
-        "Published, after Holm": [survives(f, v) for f, v in zip(table["published_survives"], table["published_holm"])],
+        "Published, Holm-adjusted": [after_holm(f, v) for f, v in zip(table["published_survives"],
+                                                                      table["published_holm"])],
         "Reproduced P": [fmt_p(v) if np.isfinite(v) else "\u2013" for v in table["reproduced_p"]],
-        "Holm-adjusted (reproduced)": [fmt_p(v) if np.isfinite(v) else "\u2013" for v in table["reproduced_holm"]],
-        "Reproduced, after Holm": [survives(f, v) for f, v in zip(table["reproduced_survives"],
-                                                                  table["reproduced_holm"])]})
+        "Reproduced, Holm-adjusted": [after_holm(f, v) for f, v in zip(table["reproduced_survives"],
+                                                                       table["reproduced_holm"])]})
 
 
 def glued_text(table: pd.DataFrame) -> dict[str, str]:

@@ -5,6 +5,7 @@ Given class k a latent pain y* ~ N(x'beta_k, sigma2_k) is recorded as 0 when y* 
 density. EM treats both the class and the censored y* as missing: the E-step needs the first two moments of a
 truncated normal, and the M-step stays weighted least squares. No random intercept in this variant.
 Unlike the normal models it works visit by visit (a tail probability has no per-patient sufficient statistics).
+Arrays are laid out (S, K, N) or (S, K, answers on a bound), as the normal models' are, for the same speed reason.
 """
 
 from __future__ import annotations
@@ -22,7 +23,12 @@ from .fit import TrajectoryFit, initial_partitions, order_classes, parameters_fr
 
 @dataclass(frozen=True)
 class CensoredData:
-    """Visits sorted by patient, with their design rows and which bound, if any, each answer sits on."""
+    """Visits sorted by patient, split by whether the answer sits on a bound.
+
+    An answer strictly inside the bounds is an ordinary normal observation: its terms of the likelihood and of the
+    M-step depend on the parameters only through per-patient sums (X'X, X'y, y'y, counts), computed once here. Only
+    the answers on a bound (a minority) are handled visit by visit: their tail probabilities and truncated moments.
+    """
 
     patient_ids: np.ndarray
     degree: int
@@ -33,6 +39,31 @@ class CensoredData:
     at_lower: np.ndarray   # (n_obs,) bool
     at_upper: np.ndarray
     bounds: tuple
+    n_obs: np.ndarray      # (N,) visits per patient
+    xtx: np.ndarray        # (N, p*p) over all visits
+    open_n: np.ndarray     # (N,) answers inside the bounds
+    open_xtx: np.ndarray   # (N, p*p), and the sums below, over the answers inside the bounds
+    open_xty: np.ndarray   # (N, p)
+    open_yty: np.ndarray   # (N,)
+    bound_x: np.ndarray        # (C, p) design rows of the answers on a bound
+    bound_value: np.ndarray    # (C,) the bound each sits on
+    bound_sign: np.ndarray     # (C,) +1 at the lower bound (y* <= bound), -1 at the upper (y* >= bound)
+    bound_patient: np.ndarray  # (C,) patient index
+    bound_starts: np.ndarray   # first answer on a bound of each patient who has one
+    bound_patients: np.ndarray # those patients' indices
+
+    @property
+    def n_patients(self) -> int:
+        return int(self.starts.size)
+
+
+def _patient_sums(values: np.ndarray, codes: np.ndarray, n_patients: int) -> np.ndarray:
+    """Sum of `values` (rows) within each patient, zeros for a patient without rows."""
+    out = np.zeros((n_patients, *values.shape[1:]))
+    if codes.size:
+        first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        out[codes[first]] = np.add.reduceat(values, first, axis=0)
+    return out
 
 
 def prepare_censored_data(long_df: pd.DataFrame, degree: int = 2, bounds=(0.0, 10.0)) -> CensoredData:
@@ -44,57 +75,86 @@ def prepare_censored_data(long_df: pd.DataFrame, degree: int = 2, bounds=(0.0, 1
         raise ValueError(f"outcome outside the censoring bounds {bounds}")
     x = polynomial_design(rows["years"].to_numpy(float)[order], degree)
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    return CensoredData(np.asarray(patient_ids), degree, x, y, codes, starts, y <= bounds[0], y >= bounds[1],
-                        tuple(bounds))
+    n_patients, p = starts.size, degree + 1
+    at_lower, at_upper = y <= bounds[0], y >= bounds[1]
+    on_bound = at_lower | at_upper
+    inside = ~on_bound
+    outer = (x[:, :, None] * x[:, None, :]).reshape(-1, p * p)
+    bound_patient = codes[on_bound]
+    bound_starts = np.flatnonzero(np.r_[True, bound_patient[1:] != bound_patient[:-1]]) if bound_patient.size \
+        else np.zeros(0, int)
+    return CensoredData(
+        np.asarray(patient_ids), degree, x, y, codes, starts, at_lower, at_upper, tuple(bounds),
+        n_obs=np.diff(np.r_[starts, codes.size]).astype(float),
+        xtx=np.add.reduceat(outer, starts, axis=0),
+        open_n=_patient_sums(np.ones(inside.sum()), codes[inside], n_patients),
+        open_xtx=_patient_sums(outer[inside], codes[inside], n_patients),
+        open_xty=_patient_sums(x[inside] * y[inside, None], codes[inside], n_patients),
+        open_yty=_patient_sums(y[inside] ** 2, codes[inside], n_patients),
+        bound_x=x[on_bound], bound_value=np.where(at_lower, bounds[0], bounds[1])[on_bound],
+        bound_sign=np.where(at_lower, 1.0, -1.0)[on_bound], bound_patient=bound_patient,
+        bound_starts=bound_starts, bound_patients=bound_patient[bound_starts] if bound_patient.size else bound_starts)
 
 
-def _visit_terms(data: CensoredData, params: Parameters):
-    """Per visit and class (S, n_obs, K): log contribution, E[y*] and E[y*^2] given the recorded answer."""
-    mu = data.x @ params.beta.transpose(0, 2, 1)
-    sigma = np.sqrt(params.sigma2)[:, None, :]
-    y = data.y[None, :, None]
-    log_f = -0.5 * (LOG_2PI + 2.0 * np.log(sigma) + ((y - mu) / sigma) ** 2)
-    first, second = np.broadcast_to(y, mu.shape).copy(), np.broadcast_to(y * y, mu.shape).copy()
-    low, high = data.at_lower, data.at_upper
-    a = (data.bounds[0] - mu[:, low, :]) / sigma                      # y* <= lower: Z <= a
-    log_tail = log_ndtr(a)
-    hazard = np.exp(-0.5 * (LOG_2PI + a * a) - log_tail)               # phi(a) / Phi(a)
-    log_f[:, low, :] = log_tail
-    first[:, low, :] = mu[:, low, :] - sigma * hazard
-    second[:, low, :] = mu[:, low, :] ** 2 - 2 * mu[:, low, :] * sigma * hazard + sigma ** 2 * (1 - a * hazard)
-    b = (data.bounds[1] - mu[:, high, :]) / sigma                     # y* >= upper: Z >= b
-    log_tail = log_ndtr(-b)
-    hazard = np.exp(-0.5 * (LOG_2PI + b * b) - log_tail)               # phi(b) / (1 - Phi(b))
-    log_f[:, high, :] = log_tail
-    first[:, high, :] = mu[:, high, :] + sigma * hazard
-    second[:, high, :] = mu[:, high, :] ** 2 + 2 * mu[:, high, :] * sigma * hazard + sigma ** 2 * (1 + b * hazard)
-    return log_f, first, second, mu
+def _quadratic_form(beta: np.ndarray, xtx: np.ndarray) -> np.ndarray:
+    """beta_k' (X'X)_i beta_k for every start, class and patient, (S, K, N)."""
+    s, k, p = beta.shape
+    return (beta[:, :, :, None] * beta[:, :, None, :]).reshape(s, k, p * p) @ xtx.T
+
+
+def _bound_terms(data: CensoredData, params: Parameters):
+    """Per start, class and answer on a bound (S, K, C): log tail probability, E[y*] and E[y*^2] given the answer.
+
+    With t = sign (bound - mu) / sigma the answer has probability Phi(t) (sign +1: y* <= lower; -1: y* >= upper),
+    and with the inverse Mills ratio h = phi(t) / Phi(t): E[y*] = mu - sign sigma h, E[y*^2] = mu^2 - 2 sign mu sigma
+    h + sigma^2 (1 - t h)."""
+    mu = params.beta @ data.bound_x.T
+    sigma = np.sqrt(params.sigma2)[:, :, None]
+    sign = data.bound_sign[None, None, :]
+    t = sign * (data.bound_value[None, None, :] - mu) / sigma
+    log_tail = log_ndtr(t)
+    hazard = np.exp(-0.5 * (LOG_2PI + t * t) - log_tail)
+    first = mu - sign * sigma * hazard
+    second = mu * mu - 2.0 * sign * mu * sigma * hazard + sigma * sigma * (1.0 - t * hazard)
+    return log_tail, first, second
 
 
 def censored_e_step(data: CensoredData, params: Parameters):
-    log_f, first, second, mu = _visit_terms(data, params)
-    joint = params.log_pi[:, None, :] + np.add.reduceat(log_f, data.starts, axis=1)
-    top = joint.max(axis=2, keepdims=True)
-    log_marginal = top[..., 0] + np.log(np.exp(joint - top).sum(axis=2))
-    return log_marginal.sum(axis=1), np.exp(joint - log_marginal[..., None]), first, second
+    """Log-likelihood per start (S,), posterior (S, K, N), and E[y*], E[y*^2] of the answers on a bound (S, K, C)."""
+    sigma2 = params.sigma2[:, :, None]
+    open_rss = np.maximum(data.open_yty[None, None, :] - 2.0 * (params.beta @ data.open_xty.T)
+                          + _quadratic_form(params.beta, data.open_xtx), 0.0)
+    log_f = -0.5 * (data.open_n[None, None, :] * (LOG_2PI + np.log(sigma2)) + open_rss / sigma2)
+    log_tail, first, second = _bound_terms(data, params)
+    if data.bound_patients.size:
+        log_f[:, :, data.bound_patients] += np.add.reduceat(log_tail, data.bound_starts, axis=2)
+    joint = params.log_pi[:, :, None] + log_f
+    top = joint.max(axis=1, keepdims=True)
+    log_marginal = top[:, 0, :] + np.log(np.exp(joint - top).sum(axis=1))
+    return log_marginal.sum(axis=1), np.exp(joint - log_marginal[:, None, :]), first, second
 
 
 def censored_m_step(data: CensoredData, posterior, first, second, class_specific_variance: bool) -> Parameters:
-    weight = posterior[:, data.codes, :]                                               # (S, n_obs, K)
+    """Weighted least squares on E[y*], weights the class posteriors: the answers inside the bounds through their
+    per-patient sums, those on a bound one by one (with their patient's posterior)."""
     p = data.x.shape[1]
-    outer = (data.x[:, :, None] * data.x[:, None, :]).reshape(-1, p * p)
-    lhs = (weight.transpose(0, 2, 1) @ outer).reshape(*weight.shape[::2], p, p)
-    rhs = np.einsum("sok,op->skp", weight * first, data.x)
+    bound_weight = posterior[:, :, data.bound_patient]                                    # (S, K, C)
+    lhs = (posterior @ data.xtx).reshape(*posterior.shape[:2], p, p)
+    rhs = posterior @ data.open_xty + (bound_weight * first) @ data.bound_x
     lhs = lhs + (1e-10 * np.trace(lhs, axis1=2, axis2=3)[..., None, None] + 1e-300) * np.eye(p)
     beta = np.linalg.solve(lhs, rhs[..., None])[..., 0]
-    mu = data.x @ beta.transpose(0, 2, 1)
-    squares = (weight * (second - 2.0 * mu * first + mu * mu)).sum(axis=1)            # (S, K)
+    # sum over visits of E[(y* - mu)^2] = y'y - 2 beta'X'y inside the bounds, E[y*^2] - 2 mu E[y*] on them, and
+    # beta'X'X beta over all visits.
+    bound_mu = beta @ data.bound_x.T
+    squares = ((posterior * (data.open_yty[None, None, :] - 2.0 * (beta @ data.open_xty.T)
+                             + _quadratic_form(beta, data.xtx))).sum(axis=2)
+               + (bound_weight * (second - 2.0 * bound_mu * first)).sum(axis=2))               # (S, K)
     if class_specific_variance:
-        sigma2 = squares / np.maximum(weight.sum(axis=1), 1e-300)
+        sigma2 = squares / np.maximum(posterior @ data.n_obs, 1e-300)
     else:
         sigma2 = np.repeat(squares.sum(axis=1, keepdims=True) / data.y.size, beta.shape[1], axis=1)
-    class_weight = posterior.sum(axis=1)
-    log_pi = np.log(np.maximum(class_weight, 1e-300)) - np.log(posterior.shape[1])
+    class_weight = posterior.sum(axis=2)
+    log_pi = np.log(np.maximum(class_weight, 1e-300)) - np.log(posterior.shape[2])
     return Parameters(beta, log_pi, np.maximum(sigma2, VARIANCE_FLOOR), np.zeros(beta.shape[0]))
 
 
@@ -123,7 +183,7 @@ def censored_log_likelihood_at(data: CensoredData, coefficients, class_probabili
     params = Parameters(np.asarray(coefficients, float)[None], np.log(np.asarray(class_probabilities, float))[None],
                         np.broadcast_to(np.asarray(residual_variance, float), (k,))[None].copy(), np.zeros(1))
     loglik, posterior, _, _ = censored_e_step(data, params)
-    return float(loglik[0]), posterior[0]
+    return float(loglik[0]), posterior[0].T
 
 
 def fit_censored_trajectory_model(long_df: pd.DataFrame, n_classes: int, degree: int = 2,
@@ -149,7 +209,8 @@ def fit_censored_trajectory_model(long_df: pd.DataFrame, n_classes: int, degree:
         n_classes=n_classes, degree=degree, random_intercept=False, class_specific_variance=class_specific_variance,
         patient_ids=data.patient_ids, coefficients=best_params.beta[0][order],
         class_probabilities=np.exp(best_params.log_pi[0][order]), residual_variance=best_params.sigma2[0][order],
-        random_intercept_variance=0.0, log_likelihood=float(loglik[best]), posterior=posterior[best][:, order],
+        random_intercept_variance=0.0, log_likelihood=float(loglik[best]),
+        posterior=np.ascontiguousarray(posterior[best][order].T),
         n_observations=int(data.y.size), final_run_log_likelihoods=np.sort(loglik[np.isfinite(usable)])[::-1],
         n_starts=n_starts, n_replications=int((np.abs(usable - usable[best]) < REPLICATION_TOLERANCE).sum()),
         converged=bool(converged[best]), iterations=int(iterations[best]), degenerate=bool(empty[best]),

@@ -8,6 +8,9 @@ analytically: given the class, y_i is multivariate normal with compound-symmetri
 
 Everything works on per-patient sufficient statistics (X'X, X'y, y'y, X'1, 1'y, n), so a missing visit simply
 has no row, and a whole batch of random starts is iterated at once with numpy broadcasting (no loop over patients).
+Arrays per start, class and patient are laid out (S, K, N), patients last: the sums over the few classes (log-sum-exp
+of the E-step) then run across contiguous rows, which is 20 to 50 times faster in numpy than reducing a short last
+axis of (S, N, K), and the fit's cost stays proportional to the number of patients with a small constant.
 """
 
 from __future__ import annotations
@@ -98,24 +101,23 @@ class Parameters:
 
 
 def _residual_statistics(data: TrajectoryData, beta: np.ndarray):
-    """Per patient and class: residual sum of squares r'r and residual sum 1'r, each (S, N, K).
+    """Per start, class and patient: residual sum of squares r'r and residual sum 1'r, each (S, K, N).
 
     Written as matrix products over flattened X'X (N, p*p) so that BLAS, not einsum, does the work.
     """
     s, k, p = beta.shape
-    beta_t = beta.transpose(0, 2, 1)                                                    # (S, p, K)
-    beta_outer = (beta[:, :, :, None] * beta[:, :, None, :]).reshape(s, k, p * p).transpose(0, 2, 1)
-    rss = (data.yty[None, :, None] - 2.0 * (data.xty @ beta_t)
-           + data.xtx.reshape(-1, p * p) @ beta_outer)
-    resid_sum = data.y_sum[None, :, None] - data.x_sum @ beta_t
+    beta_outer = (beta[:, :, :, None] * beta[:, :, None, :]).reshape(s, k, p * p)
+    rss = (data.yty[None, None, :] - 2.0 * (beta @ data.xty.T)
+           + beta_outer @ data.xtx.reshape(-1, p * p).T)
+    resid_sum = data.y_sum[None, None, :] - beta @ data.x_sum.T
     return np.maximum(rss, 0.0), resid_sum
 
 
 def component_log_density(data: TrajectoryData, params: Parameters, random_intercept: bool):
-    """log f_k(y_i) for every start, patient and class, (S, N, K), plus the residual statistics reused by EM."""
+    """log f_k(y_i) for every start, class and patient, (S, K, N), plus the residual statistics reused by EM."""
     rss, resid_sum = _residual_statistics(data, params.beta)
-    n = data.n_obs[None, :, None]
-    sigma2 = params.sigma2[:, None, :]
+    n = data.n_obs[None, None, :]
+    sigma2 = params.sigma2[:, :, None]
     if not random_intercept:
         return -0.5 * (n * (LOG_2PI + np.log(sigma2)) + rss / sigma2), rss, resid_sum
     tau2 = params.tau2[:, None, None]
@@ -127,12 +129,12 @@ def component_log_density(data: TrajectoryData, params: Parameters, random_inter
 
 
 def e_step(data: TrajectoryData, params: Parameters, random_intercept: bool):
-    """Log-likelihood per start (S,), posterior class probabilities (S, N, K), residual statistics."""
+    """Log-likelihood per start (S,), posterior class probabilities (S, K, N), residual statistics."""
     log_f, rss, resid_sum = component_log_density(data, params, random_intercept)
-    joint = params.log_pi[:, None, :] + log_f
-    top = joint.max(axis=2, keepdims=True)
-    log_marginal = top[..., 0] + np.log(np.exp(joint - top).sum(axis=2))
-    posterior = np.exp(joint - log_marginal[..., None])
+    joint = params.log_pi[:, :, None] + log_f
+    top = joint.max(axis=1, keepdims=True)
+    log_marginal = top[:, 0, :] + np.log(np.exp(joint - top).sum(axis=1))
+    posterior = np.exp(joint - log_marginal[:, None, :])
     return log_marginal.sum(axis=1), posterior, rss, resid_sum
 
 
@@ -142,11 +144,10 @@ def _solve_class_curves(data: TrajectoryData, posterior: np.ndarray, b_mean: np.
     A tiny ridge keeps an empty class solvable (such a start is flagged degenerate later).
     """
     p = data.xty.shape[1]
-    post_t = posterior.transpose(0, 2, 1)                                               # (S, K, N)
-    lhs = (post_t @ data.xtx.reshape(-1, p * p)).reshape(*post_t.shape[:2], p, p)
-    rhs = post_t @ data.xty
+    lhs = (posterior @ data.xtx.reshape(-1, p * p)).reshape(*posterior.shape[:2], p, p)
+    rhs = posterior @ data.xty
     if b_mean is not None:
-        rhs = rhs - (posterior * b_mean).transpose(0, 2, 1) @ data.x_sum
+        rhs = rhs - (posterior * b_mean) @ data.x_sum
     ridge = 1e-10 * np.trace(lhs, axis1=2, axis2=3)[..., None, None] + 1e-300
     return np.linalg.solve(lhs + ridge * np.eye(p), rhs[..., None])[..., 0]
 
@@ -155,20 +156,20 @@ def m_step(data: TrajectoryData, params: Parameters, posterior: np.ndarray, resi
            random_intercept: bool, class_specific_variance: bool) -> Parameters:
     """One EM update. With a random intercept, b_i is a second missing variable (its posterior is normal, given the
     class); its variance tau2 is common to all classes, the residual variance common or per class."""
-    class_weight = posterior.sum(axis=1)                                           # (S, K)
+    class_weight = posterior.sum(axis=2)                                           # (S, K)
     log_pi = np.log(np.maximum(class_weight, 1e-300)) - np.log(data.n_patients)
-    n = data.n_obs[None, :, None]
+    n = data.n_obs[None, None, :]
     if not random_intercept:
         beta = _solve_class_curves(data, posterior, None)
         rss, _ = _residual_statistics(data, beta)
-        weighted_rss = (posterior * rss).sum(axis=1)                               # (S, K)
+        weighted_rss = (posterior * rss).sum(axis=2)                               # (S, K)
         if class_specific_variance:
-            sigma2 = weighted_rss / np.maximum((posterior * n).sum(axis=1), 1e-300)
+            sigma2 = weighted_rss / np.maximum((posterior * n).sum(axis=2), 1e-300)
         else:
             sigma2 = np.repeat(weighted_rss.sum(axis=1, keepdims=True) / data.n_observations, beta.shape[1], axis=1)
         return Parameters(beta, log_pi, np.maximum(sigma2, VARIANCE_FLOOR), np.zeros_like(params.tau2))
     # E[b_i | y_i, class k] = m_ik and Var = v_i, at the current parameters.
-    sigma2, tau2 = params.sigma2[:, None, :], params.tau2[:, None, None]
+    sigma2, tau2 = params.sigma2[:, :, None], params.tau2[:, None, None]
     denom = sigma2 + n * tau2
     b_mean = tau2 * resid_sum / denom
     b_var = sigma2 * tau2 / denom
@@ -179,7 +180,7 @@ def m_step(data: TrajectoryData, params: Parameters, posterior: np.ndarray, resi
     tau2_new = (posterior * b_second_moment).sum(axis=(1, 2)) / data.n_patients
     if class_specific_variance:
         # The class curve does not depend on sigma2_k, so updating it first and sigma2_k after is still exact EM.
-        sigma2_by_class = (posterior * expected_sq).sum(axis=1) / np.maximum((posterior * n).sum(axis=1), 1e-300)
+        sigma2_by_class = (posterior * expected_sq).sum(axis=2) / np.maximum((posterior * n).sum(axis=2), 1e-300)
         return Parameters(beta, log_pi, np.maximum(sigma2_by_class, VARIANCE_FLOOR), np.maximum(tau2_new, 0.0))
     sigma2_new = (posterior * expected_sq).sum(axis=(1, 2)) / data.n_observations
     k = beta.shape[1]
@@ -243,7 +244,7 @@ def run_em(data: TrajectoryData, params: Parameters, random_intercept: bool, cla
     With `accelerate`, each cycle is a SQUAREM step: two EM updates, an extrapolation along their direction, one
     EM update from there, kept only if it beats the plain double update; so the log-likelihood still never
     decreases, and the thousand-iteration crawl on flat mixture likelihoods shrinks. A start that has converged
-    stops iterating. `max_iterations` counts EM updates per start. Returns (params, loglik (S,), posterior,
+    stops iterating. `max_iterations` counts EM updates per start. Returns (params, loglik (S,), posterior (S, K, N),
     EM updates used (S,), converged (S,), history (cycles+1, S) or None; a stopped start repeats its last value).
     """
     args = (random_intercept, class_specific_variance)
@@ -282,4 +283,4 @@ def log_likelihood_at(data: TrajectoryData, coefficients, class_probabilities, r
     params = Parameters(beta, np.log(np.asarray(class_probabilities, float))[None], sigma2,
                         np.array([float(random_intercept_variance)]))
     loglik, posterior, _, _ = e_step(data, params, random_intercept_variance > 0)
-    return float(loglik[0]), posterior[0]
+    return float(loglik[0]), posterior[0].T

@@ -90,8 +90,8 @@ def parameters_from_partition(data: TrajectoryData, labels: np.ndarray, n_classe
                               class_specific_variance: bool, rng: np.random.Generator) -> Parameters:
     """Class curves fitted to a hard partition; with a random intercept, a random split of the residual variance."""
     n_starts = labels.shape[0]
-    posterior = np.zeros((n_starts, data.n_patients, n_classes))
-    np.put_along_axis(posterior, labels[..., None], 1.0, axis=2)
+    posterior = np.zeros((n_starts, n_classes, data.n_patients))
+    np.put_along_axis(posterior, labels[:, None, :], 1.0, axis=1)
     blank = Parameters(np.zeros((n_starts, n_classes, data.degree + 1)), np.zeros((n_starts, n_classes)),
                        np.ones((n_starts, n_classes)), np.zeros(n_starts))
     params = m_step(data, blank, posterior, np.zeros_like(posterior), random_intercept=False,
@@ -156,7 +156,7 @@ def fit_trajectory_model(long_df, n_classes: int, degree: int = 2, random_interc
         class_specific_variance=class_specific_variance, patient_ids=data.patient_ids,
         coefficients=best_params.beta[0][order], class_probabilities=np.exp(best_params.log_pi[0][order]),
         residual_variance=best_params.sigma2[0][order], random_intercept_variance=float(best_params.tau2[0]),
-        log_likelihood=float(loglik[best]), posterior=posterior[best][:, order],
+        log_likelihood=float(loglik[best]), posterior=np.ascontiguousarray(posterior[best][order].T),
         n_observations=data.n_observations,
         final_run_log_likelihoods=np.sort(loglik[np.isfinite(usable)])[::-1], n_starts=n_starts,
         n_replications=int((np.abs(usable - usable[best]) < REPLICATION_TOLERANCE).sum()),
