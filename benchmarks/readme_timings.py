@@ -23,8 +23,8 @@ BEGIN, END = "<!-- benchmark-results: begin (benchmarks/readme_timings.py writes
 
 # name -> (arguments, what it measures). The order is the README's.
 BENCHMARKS = {
-    "bench_book": (("--skip-tests",), "the book's pipeline in a fresh clone: `make` (venv, install, build), `make` "
-                                      "again, `make` after a prose edit, `make outputs`, `make pdf`"),
+    "bench_book": ((), "the book's pipeline in a fresh clone: `make` (venv, install, build), `make` again, `make` "
+                       "after a prose edit, `make outputs`, `make pdf`, `make test`"),
     "bench_lmm_batch": ((), "one REML fit of the pain model: statsmodels against the vectorised okapi.models.lmm_batch"),
     "bench_models": ((), "one mixed-model fit and 5,000 mediation bootstrap resamples: Python against R (lme4, boot)"),
     "bench_analyze": ((), "`okapi analyze` on the committed cohort, step by step"),
