@@ -23,6 +23,11 @@ def _fit_text(search: ReadingsSearch, key: str) -> str:
     return f"{int((outcomes == MET).sum())} of {applicable}"
 
 
+def _best_first(search: ReadingsSearch) -> list[str]:
+    """Reading keys by joint fit, best first (ties in the readings' order): the row order of both tables."""
+    return list(search.fit.sort_values(ascending=False, kind="stable").index)
+
+
 def _reading_name(key: str) -> str:
     return f"{key}: {BY_KEY[key].label}" + (" (primary)" if key == PRIMARY_READING else "")
 
@@ -31,7 +36,7 @@ def readings_table(search: ReadingsSearch) -> pd.DataFrame:
     """One row per reading, best fit first: each check as symbol and word, and the joint fit. What each reading
     takes as dose, depression and pain diminution is in roles_table (two tables fit the text column, one did not)."""
     rows = []
-    for key in search.fit.sort_values(ascending=False, kind="stable").index:
+    for key in _best_first(search):
         row = {"Reading": _reading_name(key)}
         row.update({CHECK_LABELS[c]: SYMBOLS[search.outcomes.loc[key, c]] for c in CHECKS})
         row["Joint fit"] = _fit_text(search, key)
@@ -44,7 +49,7 @@ def roles_table(search: ReadingsSearch) -> pd.DataFrame:
     diminution (Y)."""
     return pd.DataFrame([{"Reading": _reading_name(key), "Dose (X)": BY_KEY[key].exposure,
                           "Depression (M)": BY_KEY[key].mediator, "Pain diminution (Y)": BY_KEY[key].outcome}
-                         for key in search.fit.sort_values(ascending=False, kind="stable").index])
+                         for key in _best_first(search)])
 
 
 def details_table(search: ReadingsSearch) -> pd.DataFrame:

@@ -120,31 +120,27 @@ def truths_table(results: SimulationStudyResults) -> pd.DataFrame:
                          for key in QUANTITIES])
 
 
+def _performance_rows(results: SimulationStudyResults, cells) -> pd.DataFrame:
+    """One row per quantity and truth: its name, the truth it is judged against, then cells(row, digits)."""
+    return pd.DataFrame([{"Quantity": QUANTITIES[row["quantity"]][0], "Against": row["reference"],
+                          **cells(row, DIGITS[row["quantity"]])} for _, row in results.performance.iterrows()])
+
+
 def performance_display(results: SimulationStudyResults) -> pd.DataFrame:
     """The point estimates' performance per quantity and truth; the intervals' is interval_display (one table of
     both did not fit the text column)."""
-    rows = []
-    for _, row in results.performance.iterrows():
-        d = DIGITS[row["quantity"]]
-        rows.append({"Quantity": QUANTITIES[row["quantity"]][0], "Against": row["reference"],
-                     "True value": fmt_number(row["truth"], d),
-                     "Mean estimate": fmt_number(row["mean_estimate"], d),
-                     "Bias (MC SE)": _value_se(row["bias"], row["bias_mc_se"], d),
-                     "Median bias": fmt_number(row["median_bias"], d),
-                     "Empirical SE": fmt_number(row["empirical_se"], d), "RMSE": fmt_number(row["rmse"], d)})
-    return pd.DataFrame(rows)
+    return _performance_rows(results, lambda row, d: {
+        "True value": fmt_number(row["truth"], d), "Mean estimate": fmt_number(row["mean_estimate"], d),
+        "Bias (MC SE)": _value_se(row["bias"], row["bias_mc_se"], d), "Median bias": fmt_number(row["median_bias"], d),
+        "Empirical SE": fmt_number(row["empirical_se"], d), "RMSE": fmt_number(row["rmse"], d)})
 
 
 def interval_display(results: SimulationStudyResults) -> pd.DataFrame:
     """The 95% CIs' performance per quantity and truth: coverage, width, and how often they exclude zero."""
-    rows = []
-    for _, row in results.performance.iterrows():
-        d = DIGITS[row["quantity"]]
-        rows.append({"Quantity": QUANTITIES[row["quantity"]][0], "Against": row["reference"],
-                     "Coverage, % (MC SE)": _value_se(100 * row["coverage"], 100 * row["coverage_mc_se"], 1),
-                     "Mean CI width": fmt_number(row["mean_ci_width"], d),
-                     "CI excludes 0, %": fmt_number(100 * row["excludes_zero"], 1)})
-    return pd.DataFrame(rows)
+    return _performance_rows(results, lambda row, d: {
+        "Coverage, % (MC SE)": _value_se(100 * row["coverage"], 100 * row["coverage_mc_se"], 1),
+        "Mean CI width": fmt_number(row["mean_ci_width"], d),
+        "CI excludes 0, %": fmt_number(100 * row["excludes_zero"], 1)})
 
 
 def recovery_table(results: SimulationStudyResults) -> pd.DataFrame:

@@ -4,8 +4,9 @@ Given class k a latent pain y* ~ N(x'beta_k, sigma2_k) is recorded as 0 when y* 
 (the "cnorm" model of Nagin's traj). A recorded 0 or 10 therefore contributes a normal tail probability, not a
 density. EM treats both the class and the censored y* as missing: the E-step needs the first two moments of a
 truncated normal, and the M-step stays weighted least squares. No random intercept in this variant.
-Unlike the normal models it works visit by visit (a tail probability has no per-patient sufficient statistics).
-Arrays are laid out (S, K, N) or (S, K, answers on a bound), as the normal models' are, for the same speed reason.
+An answer inside the bounds enters through per-patient sums, as in the normal models; an answer on a bound is
+handled visit by visit (a tail probability has no per-patient sufficient statistics). Arrays are laid out (S, K, N)
+or (S, K, answers on a bound), as the normal models' are, for the same speed reason.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 from scipy.special import log_ndtr
 
 from .em import (LOG_2PI, REPLICATION_TOLERANCE, VARIANCE_FLOOR, Parameters, polynomial_design,
-                 prepare_trajectory_data)
+                 prepare_trajectory_data, quadratic_form)
 from .fit import TrajectoryFit, initial_partitions, order_classes, parameters_from_partition
 
 
@@ -96,12 +97,6 @@ def prepare_censored_data(long_df: pd.DataFrame, degree: int = 2, bounds=(0.0, 1
         bound_starts=bound_starts, bound_patients=bound_patient[bound_starts] if bound_patient.size else bound_starts)
 
 
-def _quadratic_form(beta: np.ndarray, xtx: np.ndarray) -> np.ndarray:
-    """beta_k' (X'X)_i beta_k for every start, class and patient, (S, K, N)."""
-    s, k, p = beta.shape
-    return (beta[:, :, :, None] * beta[:, :, None, :]).reshape(s, k, p * p) @ xtx.T
-
-
 def _bound_terms(data: CensoredData, params: Parameters):
     """Per start, class and answer on a bound (S, K, C): log tail probability, E[y*] and E[y*^2] given the answer.
 
@@ -123,7 +118,7 @@ def censored_e_step(data: CensoredData, params: Parameters):
     """Log-likelihood per start (S,), posterior (S, K, N), and E[y*], E[y*^2] of the answers on a bound (S, K, C)."""
     sigma2 = params.sigma2[:, :, None]
     open_rss = np.maximum(data.open_yty[None, None, :] - 2.0 * (params.beta @ data.open_xty.T)
-                          + _quadratic_form(params.beta, data.open_xtx), 0.0)
+                          + quadratic_form(params.beta, data.open_xtx), 0.0)
     log_f = -0.5 * (data.open_n[None, None, :] * (LOG_2PI + np.log(sigma2)) + open_rss / sigma2)
     log_tail, first, second = _bound_terms(data, params)
     if data.bound_patients.size:
@@ -147,7 +142,7 @@ def censored_m_step(data: CensoredData, posterior, first, second, class_specific
     # beta'X'X beta over all visits.
     bound_mu = beta @ data.bound_x.T
     squares = ((posterior * (data.open_yty[None, None, :] - 2.0 * (beta @ data.open_xty.T)
-                             + _quadratic_form(beta, data.xtx))).sum(axis=2)
+                             + quadratic_form(beta, data.xtx))).sum(axis=2)
                + (bound_weight * (second - 2.0 * bound_mu * first)).sum(axis=2))               # (S, K)
     if class_specific_variance:
         sigma2 = squares / np.maximum(posterior @ data.n_obs, 1e-300)

@@ -100,15 +100,19 @@ class Parameters:
         return Parameters(self.beta.copy(), self.log_pi.copy(), self.sigma2.copy(), self.tau2.copy())
 
 
+def quadratic_form(beta: np.ndarray, xtx: np.ndarray) -> np.ndarray:
+    """beta_k' (X'X)_i beta_k for every start, class and patient, (S, K, N), from flattened X'X (N, p*p)."""
+    s, k, p = beta.shape
+    return (beta[:, :, :, None] * beta[:, :, None, :]).reshape(s, k, p * p) @ xtx.T
+
+
 def _residual_statistics(data: TrajectoryData, beta: np.ndarray):
     """Per start, class and patient: residual sum of squares r'r and residual sum 1'r, each (S, K, N).
 
     Written as matrix products over flattened X'X (N, p*p) so that BLAS, not einsum, does the work.
     """
-    s, k, p = beta.shape
-    beta_outer = (beta[:, :, :, None] * beta[:, :, None, :]).reshape(s, k, p * p)
-    rss = (data.yty[None, None, :] - 2.0 * (beta @ data.xty.T)
-           + beta_outer @ data.xtx.reshape(-1, p * p).T)
+    p = beta.shape[2]
+    rss = data.yty[None, None, :] - 2.0 * (beta @ data.xty.T) + quadratic_form(beta, data.xtx.reshape(-1, p * p))
     resid_sum = data.y_sum[None, None, :] - beta @ data.x_sum.T
     return np.maximum(rss, 0.0), resid_sum
 
